@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# backup.sh: entrypoint of the backup container (installed by the tracker_backup role).
+#
+#   backup.sh snapshot  consistent copy of the database into /backups/.staging/<stamp>/
+#   backup.sh finish    compress and verify it, archive the config files, apply retention
+#   backup.sh all       both (what `docker compose run --rm backup` does)
+#
+# The maintenance script runs `snapshot` while the tracker is stopped and `finish` once it
+# is running again, so the tracker is down only for the copy. Reads
+# /backups/etc/backup.conf and /backups/etc/backup-paths.txt; the deploy directory is
+# mounted read-only at /data.
+set -euo pipefail
+# Backups hold the tracker's database: nothing written here is for other users.
+umask 077
+
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Overridable so the retention and naming rules can be tested outside a container.
+BACKUPS="${TRACKER_BACKUP_BACKUPS_DIR:-/backups}"
+DATA="${TRACKER_BACKUP_DATA_DIR:-/data}"
+STAGING="$BACKUPS/.staging"
+readonly BACKUPS DATA STAGING
+
+# directory|file suffix of every kind of backup retention looks after; files are
+# named <directory>_<YYYYMMDD_HHMMSS><suffix>.
+readonly KINDS=(
+  "sqlite|.db.gz"
+  "mysql|.sql.gz"
+  "config|.tar.gz"
+)
+
+now_epoch() {
+  # Tests pin the clock; production never sets this.
+  printf '%s' "${TRACKER_BACKUP_NOW:-$(date -u +%s)}"
+}
+
+human_size() {
+  local bytes="$1"
+  if ((bytes >= 1048576)); then
+    printf '%d.%d MiB' $((bytes / 1048576)) $((bytes % 1048576 * 10 / 1048576))
+  elif ((bytes >= 1024)); then
+    printf '%d KiB' $((bytes / 1024))
+  else
+    printf '%d B' "$bytes"
+  fi
+}
+
+# A file lands under its final name only once it is complete and verified; until then
+# it is a hidden .partial file that no listing or retention rule matches.
+publish() {
+  local partial="$1" final="$2"
+  gzip -t "$partial" || die "verification failed for $final (gzip -t); not kept"
+  mv -f "$partial" "$final"
+  log INFO "Created $final ($(human_size "$(stat -c %s "$final")"))"
+}
+
+snapshot_sqlite() {
+  local dir="$1" source result
+  source="$DATA/$(config SQLITE_PATH)"
+  [[ -f "$source" ]] || die "SQLite database not found at $source"
+  # VACUUM INTO copies inside one read transaction: consistent even while the tracker
+  # writes (a plain copy of a live file is not), and .timeout waits out its locks.
+  sqlite3 -readonly -bail -cmd '.timeout 30000' "$source" "VACUUM INTO '$dir/database.db'" \
+    || die "SQLite snapshot of $source failed"
+  result="$(sqlite3 -readonly "$dir/database.db" 'PRAGMA integrity_check')"
+  [[ "$result" == ok ]] || die "SQLite snapshot failed its integrity check: ${result:0:200}"
+  log INFO "SQLite snapshot taken ($(human_size "$(stat -c %s "$dir/database.db")"), integrity ok)"
+}
+
+snapshot_mysql() {
+  local dir="$1" password_file="$BACKUPS/etc/mysql-password" host port database user
+  host="$(config MYSQL_HOST)"
+  port="$(config MYSQL_PORT)"
+  database="$(config MYSQL_DATABASE)"
+  user="$(config MYSQL_USER)"
+  [[ -r "$password_file" ]] || die "cannot read $password_file"
+  # The password goes through the environment of this one command, never argv, so it
+  # does not show in ps; --no-tablespaces avoids the PROCESS privilege error.
+  MYSQL_PWD="$(<"$password_file")" mysqldump --host="$host" --port="$port" --user="$user" \
+    --single-transaction --quick --routines --triggers --no-tablespaces \
+    --result-file="$dir/database.sql" -- "$database" \
+    || die "mysqldump of $database on $host:$port failed"
+  tail -n 1 "$dir/database.sql" | grep -q '^-- Dump completed' \
+    || die "MySQL dump is incomplete (no completion trailer)"
+  log INFO "MySQL dump taken ($(human_size "$(stat -c %s "$dir/database.sql")"))"
+}
+
+cmd_snapshot() {
+  local stamp driver
+  stamp="$(date -u -d "@$(now_epoch)" +%Y%m%d_%H%M%S)"
+  driver="$(config DATABASE_DRIVER)"
+  # A staging directory left behind belongs to a run that died; it is never published.
+  rm -rf "$STAGING"
+  mkdir -p "$STAGING/$stamp"
+  case "$driver" in
+    sqlite3) snapshot_sqlite "$STAGING/$stamp" ;;
+    mysql) snapshot_mysql "$STAGING/$stamp" ;;
+    *) die "unknown DATABASE_DRIVER: $driver" ;;
+  esac
+}
+
+staged_stamp() {
+  local -a stamps=()
+  [[ -d "$STAGING" ]] && mapfile -t stamps < <(find "$STAGING" -mindepth 1 -maxdepth 1 -type d -printf '%f\n')
+  ((${#stamps[@]} == 1)) || die "expected one staged snapshot in $STAGING, found ${#stamps[@]}"
+  printf '%s' "${stamps[0]}"
+}
+
+compress_database() {
+  local stamp="$1" staged
+  if [[ -f "$STAGING/$stamp/database.db" ]]; then
+    staged="$STAGING/$stamp/database.db"
+    gzip -c "$staged" >"$BACKUPS/sqlite/.sqlite_$stamp.db.gz.partial"
+    publish "$BACKUPS/sqlite/.sqlite_$stamp.db.gz.partial" "$BACKUPS/sqlite/sqlite_$stamp.db.gz"
+  else
+    staged="$STAGING/$stamp/database.sql"
+    [[ -f "$staged" ]] || die "no staged database in $STAGING/$stamp"
+    gzip -c "$staged" >"$BACKUPS/mysql/.mysql_$stamp.sql.gz.partial"
+    publish "$BACKUPS/mysql/.mysql_$stamp.sql.gz.partial" "$BACKUPS/mysql/mysql_$stamp.sql.gz"
+  fi
+}
+
+archive_config() {
+  local stamp="$1" path
+  local -a present=()
+  while IFS= read -r path || [[ -n "$path" ]]; do
+    [[ -z "$path" || "$path" == '#'* ]] && continue
+    if [[ -e "$DATA/$path" ]]; then
+      present+=("$path")
+    else
+      log WARN "Config path $path not found; skipped"
+    fi
+  done <"$BACKUPS/etc/backup-paths.txt"
+  if ((${#present[@]} == 0)); then
+    log WARN "No config paths found; no config archive this run"
+    return 0
+  fi
+  tar -czf "$BACKUPS/config/.config_$stamp.tar.gz.partial" -C "$DATA" -- "${present[@]}"
+  publish "$BACKUPS/config/.config_$stamp.tar.gz.partial" "$BACKUPS/config/config_$stamp.tar.gz"
+}
+
+stamp_epoch() {
+  local s="$1"
+  date -u -d "${s:0:4}-${s:4:2}-${s:6:2} ${s:9:2}:${s:11:2}:${s:13:2}" +%s
+}
+
+# Age comes from the stamp in the name (UTC), as the guide says, not from mtime, which a
+# copy or restore would reset. The newest backup of a kind is never deleted, whatever its
+# age: after a long outage the last good backup is all there is.
+prune_kind() {
+  local dir="$1" prefix="$2" suffix="$3" now="$4" max_age="$5" name newest="" age
+  local -a names=() dated=()
+  [[ -d "$dir" ]] || return 0
+  mapfile -t names < <(find "$dir" -maxdepth 1 -type f -name "${prefix}_*${suffix}" -printf '%f\n' | LC_ALL=C sort)
+  for name in "${names[@]}"; do
+    [[ "$name" =~ ^${prefix}_([0-9]{8}_[0-9]{6})(.*)$ && "${BASH_REMATCH[2]}" == "$suffix" ]] && dated+=("$name")
+  done
+  ((${#dated[@]} > 0)) || return 0
+  newest="${dated[-1]}"
+  for name in "${dated[@]}"; do
+    [[ "$name" == "$newest" ]] && continue
+    age=$((now - $(stamp_epoch "${name:${#prefix}+1:15}")))
+    if ((age > max_age)); then
+      rm -f -- "${dir:?}/$name"
+      log INFO "Retention: deleted $name ($((age / 86400)) days old)"
+    fi
+  done
+}
+
+cmd_prune() {
+  local now max_age entry kind suffix
+  now="$(now_epoch)"
+  max_age=$(($(config RETENTION_DAYS) * 86400))
+  for entry in "${KINDS[@]}"; do
+    IFS='|' read -r kind suffix <<<"$entry"
+    prune_kind "$BACKUPS/$kind" "$kind" "$suffix" "$now" "$max_age"
+  done
+}
+
+cleanup_partials() {
+  find "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config" -maxdepth 1 -name '.*.partial' -type f -delete 2>/dev/null || true
+}
+
+cmd_finish() {
+  local stamp
+  stamp="$(staged_stamp)"
+  trap cleanup_partials EXIT
+  compress_database "$stamp"
+  archive_config "$stamp"
+  rm -rf "$STAGING"
+  # Only a run that produced its backups may delete old ones.
+  cmd_prune
+}
+
+main() {
+  local command="${1:-all}"
+  require_tools sqlite3 mysqldump gzip tar find date stat
+  load_config "$BACKUPS/etc/backup.conf"
+  mkdir -p "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config"
+  cleanup_partials
+  case "$command" in
+    snapshot) cmd_snapshot ;;
+    finish) cmd_finish ;;
+    all) cmd_snapshot && cmd_finish ;;
+    prune) cmd_prune ;;
+    *) die "unknown command: $command (expected snapshot, finish, all or prune)" ;;
+  esac
+}
+
+main "$@"

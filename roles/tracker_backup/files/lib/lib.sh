@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Shared by maintenance-backup.sh (on the host) and backup.sh (in the backup container),
+# so both write the same log format and read backup.conf the same way.
+
+# The guide's log format: [YYYY-MM-DD HH:MM:SS] LEVEL: message, in UTC like the schedule.
+log() {
+  local level="$1"
+  shift
+  printf '[%s] %s: %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$level" "$*"
+}
+
+die() {
+  log ERROR "$*"
+  exit 1
+}
+
+require_tools() {
+  local tool
+  local -a missing=()
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  done
+  ((${#missing[@]} == 0)) || die "required tools are missing: ${missing[*]}"
+}
+
+declare -gA CONFIG=()
+
+# KEY=value lines into CONFIG. Values are kept verbatim and never evaluated: the file
+# holds operator-supplied names, so sourcing it would run whatever they contain.
+load_config() {
+  local file="$1" line key
+  [[ -r "$file" ]] || die "cannot read $file"
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ -z "$line" || "$line" == '#'* ]] && continue
+    key="${line%%=*}"
+    if [[ "$line" != *=* || ! "$key" =~ ^[A-Z][A-Z0-9_]*$ ]]; then
+      die "$file: not a KEY=value line: ${line:0:60}"
+    fi
+    CONFIG["$key"]="${line#*=}"
+  done <"$file"
+}
+
+config() {
+  [[ -n "${CONFIG[$1]+set}" ]] || die "setting $1 is missing from backup.conf"
+  printf '%s' "${CONFIG[$1]}"
+}

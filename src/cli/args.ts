@@ -1,0 +1,29 @@
+// Strict flag parsing shared by every command: unknown flags and stray arguments are
+// usage errors, never silently ignored.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './context.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parseFlags<T extends Options>(command: string, argv: string[], options: T) {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length > 0) throw new UsageError(`${command}: unexpected argument "${positionals[0]}"`);
+    return values;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${command}: ${(error as Error).message}`);
+  }
+}
+
+export function requireEnvFlag(command: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new UsageError(`${command}: --env <name|path> is required`);
+  }
+  return value;
+}

@@ -1,0 +1,125 @@
+// One function per command; each returns an exit code and never calls process.exit.
+import path from 'node:path';
+import { loadEnv, resolveEnvPath, type LoadedEnv } from '../env/load.js';
+import { renderProject } from '../render/project.js';
+import { loadSources } from '../render/sources.js';
+import { writeProject } from '../render/write.js';
+import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
+import { runPlaybook } from '../ansible/run.js';
+import { parseFlags, requireEnvFlag } from './args.js';
+import { EXIT, UsageError, type Context } from './context.js';
+import { describeEnv, describeRun } from './summary.js';
+
+export const HELP: Record<string, string> = {
+  validate: `Usage: npm run validate -- --env <name|path>
+
+Checks an environment file and prints what it means: database, schedule, the next
+three backup times (UTC) and any warnings. <name> means envs/<name>.json.
+
+Exit codes: 0 valid, 1 invalid (each problem on stderr), 2 usage error.
+`,
+  render: `Usage: npm run render -- --env <name|path> [--out DIR]
+
+Writes the Ansible project for an environment (default build/<env name>/ansible/).
+The project runs on its own: cd there and run ansible-playbook site.yml.
+Nothing is written when the environment file is invalid.
+
+Exit codes: 0 written, 1 invalid environment, 2 usage error.
+`,
+  provision: `Usage: npm run provision -- --env <name|path> [--check] [--phase release|run|all] [--out DIR]
+
+Validates, renders the Ansible project, then runs
+  cd build/<env name>/ansible && ansible-playbook site.yml     (--phase all, default)
+  ... release.yml (--phase release) or run.yml (--phase run)
+with Ansible's output streamed live, and ends with a summary per host.
+--check runs ansible-playbook --check --diff: a dry run that changes nothing.
+
+Exit codes: 0 done, 1 invalid environment or Ansible failed, 2 usage error.
+`,
+};
+
+export const MAIN_HELP = `Usage: tracker-backup <command> [options]   (npm run <command> -- [options])
+
+Commands:
+  validate   check an environment file and show its schedule
+  render     write the Ansible project for an environment
+  provision  render, then run ansible-playbook against the environment's host
+
+Run a command with --help for its options. Honours NO_COLOR.
+`;
+
+async function load(command: string, ctx: Context, ref: unknown): Promise<LoadedEnv> {
+  return loadEnv(resolveEnvPath(requireEnvFlag(command, ref), ctx.root, ctx.cwd));
+}
+
+function displayPath(ctx: Context, file: string): string {
+  const relative = path.relative(ctx.cwd, file);
+  return relative.startsWith('..') ? file : relative;
+}
+
+export async function validateCommand(argv: string[], ctx: Context): Promise<number> {
+  const flags = parseFlags('validate', argv, { env: { type: 'string' } });
+  if (flags.help) {
+    ctx.stdout(HELP.validate ?? '');
+    return EXIT.ok;
+  }
+  const { file, env } = await load('validate', ctx, flags.env);
+  ctx.stdout(describeEnv(displayPath(ctx, file), env, ctx.now()));
+  return EXIT.ok;
+}
+
+async function renderTo(ctx: Context, loaded: LoadedEnv, out: unknown): Promise<string> {
+  const outDir =
+    typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.root, 'build', loaded.env.environment.name, 'ansible');
+  const project = renderProject(loaded.env, await loadSources(displayPath(ctx, loaded.file), ctx.cwd, ctx.root));
+  await writeProject(outDir, project);
+  return outDir;
+}
+
+export async function renderCommand(argv: string[], ctx: Context): Promise<number> {
+  const flags = parseFlags('render', argv, { env: { type: 'string' }, out: { type: 'string' } });
+  if (flags.help) {
+    ctx.stdout(HELP.render ?? '');
+    return EXIT.ok;
+  }
+  const loaded = await load('render', ctx, flags.env);
+  const outDir = await renderTo(ctx, loaded, flags.out);
+  ctx.stdout(`Wrote ${displayPath(ctx, outDir)}/ (run: cd ${displayPath(ctx, outDir)} && ansible-playbook site.yml)\n`);
+  return EXIT.ok;
+}
+
+const PHASES: readonly Phase[] = ['release', 'run', 'all'];
+
+export async function provisionCommand(argv: string[], ctx: Context): Promise<number> {
+  const flags = parseFlags('provision', argv, {
+    env: { type: 'string' },
+    out: { type: 'string' },
+    check: { type: 'boolean' },
+    phase: { type: 'string' },
+  });
+  if (flags.help) {
+    ctx.stdout(HELP.provision ?? '');
+    return EXIT.ok;
+  }
+  const phase = (flags.phase ?? 'all') as Phase;
+  if (!PHASES.includes(phase)) throw new UsageError(`provision: --phase must be release, run or all (got "${flags.phase}")`);
+  const loaded = await load('provision', ctx, flags.env);
+  const projectDir = await renderTo(ctx, loaded, flags.out);
+  const check = flags.check ?? false;
+  const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true;
+  const shown = playbookCommand({ projectDir: displayPath(ctx, projectDir), phase, check, color, statsFile: '' });
+  ctx.stdout(`Running: ${formatCommand(shown)}\n`);
+  const result = await runPlaybook({ projectDir, phase, check, color });
+  if (result.error) {
+    ctx.stderr(`provision: ${result.error}\n`);
+    return EXIT.failed;
+  }
+  ctx.stdout(describeRun(result.stats, loaded.env, ctx.now(), check));
+  return result.exitCode === 0 ? EXIT.ok : EXIT.failed;
+}
+
+export const COMMANDS: Record<string, (argv: string[], ctx: Context) => Promise<number>> = {
+  validate: validateCommand,
+  render: renderCommand,
+  provision: provisionCommand,
+};

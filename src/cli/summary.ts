@@ -1,0 +1,51 @@
+// Short, human summaries of an environment and of a provision run. Pure text builders.
+import { checkCron, nextRuns } from '../env/cron.js';
+import { scheduleWarnings } from '../env/rules.js';
+import type { EnvFile } from '../env/schema.js';
+import { totals, type PlayStats } from '../ansible/stats.js';
+import { roleVars } from '../render/vars.js';
+
+function utc(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function nextBackups(env: EnvFile, now: Date, count: number): Date[] {
+  if (!env.backup?.enabled) return [];
+  const cron = checkCron(env.backup.schedule);
+  if (!cron.ok || cron.never) return [];
+  return nextRuns(cron.normalized, now, count);
+}
+
+export function describeEnv(file: string, env: EnvFile, now: Date): string {
+  const { vars } = roleVars(env);
+  const db = env.tracker.core.database;
+  const lines = [`${file} is valid.`];
+  const row = (label: string, value: string) => lines.push(`  ${`${label}:`.padEnd(12)} ${value}`);
+  row('environment', `${env.environment.name} (${env.ssh_credentials.username}@${env.instance.host}:${env.ssh_credentials.port}, ${env.deploy_dir})`);
+  row('database', db.driver === 'sqlite3' ? `sqlite3 (${String(vars.tracker_backup_sqlite_path)})` : `mysql (${db.username}@${db.host}:${db.port}/${db.database_name})`);
+  if (!env.backup?.enabled) {
+    row('backups', env.backup ? 'disabled: provision removes the cron entry' : 'off: no backup section');
+  } else {
+    row('schedule', `${String(vars.tracker_backup_schedule)} (host time; Torrust hosts run on UTC)`);
+    const next = nextBackups(env, now, 3);
+    row('next runs', next.length > 0 ? next.map(utc).join(', ') : 'never');
+    row('retention', `${env.backup.retention_days} day${env.backup.retention_days === 1 ? '' : 's'}`);
+  }
+  for (const warning of scheduleWarnings(env, now)) lines.push(`warning: ${warning}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function describeRun(stats: PlayStats | undefined, env: EnvFile, now: Date, check: boolean): string {
+  if (!stats) return 'Summary: Ansible stopped before its recap; see the output above.\n';
+  const lines = [check ? 'Summary (dry run, nothing was changed):' : 'Summary:'];
+  for (const [host, s] of Object.entries(stats.hosts)) {
+    const state = s.failures > 0 || s.unreachable > 0 ? 'FAILED' : 'ok';
+    lines.push(`  ${host}: ${state}  ok=${s.ok} changed=${s.changed} failed=${s.failures} unreachable=${s.unreachable} skipped=${s.skipped}`);
+    for (const file of stats.created[host] ?? []) lines.push(`    backup created: ${file}`);
+  }
+  const sum = totals(stats);
+  lines.push(`  hosts: ${Object.keys(stats.hosts).length}, changed: ${sum.changed}, failed: ${sum.failures + sum.unreachable}`);
+  const next = nextBackups(env, now, 1)[0];
+  lines.push(`  next scheduled backup: ${next ? utc(next) : env.backup?.enabled ? 'never (schedule never matches)' : 'none (backups disabled)'}`);
+  return `${lines.join('\n')}\n`;
+}

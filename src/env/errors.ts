@@ -1,0 +1,98 @@
+// Turning validation failures into lines an operator can act on: the JSON path first,
+// then what was wrong, then a valid example, one line per problem, all of them at once.
+import type { z } from 'zod';
+import { exampleOf, keysOf, schemaAt } from './describe.js';
+
+export interface EnvIssue {
+  path: string;
+  message: string;
+  example?: string;
+}
+
+/** Thrown by loadEnv; holds every problem found, never just the first. */
+export class EnvError extends Error {
+  constructor(
+    readonly file: string,
+    readonly issues: readonly EnvIssue[],
+  ) {
+    super(formatIssues(file, issues));
+    this.name = 'EnvError';
+  }
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+export function formatIssues(file: string, issues: readonly EnvIssue[]): string {
+  const lines = issues.map((i) => `  ${i.path}: ${i.message}${i.example ? ` (example: ${i.example})` : ''}`);
+  return `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${lines.join('\n')}`;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j] ?? 0;
+      row[j] = Math.min(above + 1, (row[j - 1] ?? 0) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    // A typo near the start of a long key ("retension" for "retention_days") counts too.
+    const d = Math.min(distance(word.toLowerCase(), c.toLowerCase()), distance(word.toLowerCase(), c.toLowerCase().slice(0, word.length)));
+    if (d < bestScore) {
+      best = c;
+      bestScore = d;
+    }
+  }
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let value = data;
+  for (const key of path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  return value;
+}
+
+function exampleText(schema: z.ZodType | undefined): string | undefined {
+  if (!schema) return undefined;
+  const example = exampleOf(schema);
+  return example === undefined ? undefined : JSON.stringify(example);
+}
+
+/** One EnvIssue per zod issue; unknown keys get one issue each, with a "did you mean". */
+export function issuesFromZod(error: z.ZodError, root: z.ZodType, data: unknown): EnvIssue[] {
+  const out: EnvIssue[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const parent = schemaAt(root, issue.path, data);
+      const known = keysOf(parent, valueAt(data, issue.path));
+      for (const key of issue.keys) {
+        const guess = closest(key, known);
+        out.push({
+          path: formatPath([...issue.path, key]),
+          message: `unknown key${guess ? `; did you mean "${guess}"?` : ''} (allowed here: ${known.join(', ')})`,
+        });
+      }
+      continue;
+    }
+    const value = valueAt(data, issue.path);
+    const message = value === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message;
+    out.push({ path: formatPath(issue.path), message, example: exampleText(schemaAt(root, issue.path, data)) });
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+// The only place an environment file is read. Returns a typed, defaulted value or throws
+// one EnvError listing every problem.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { EnvError, issuesFromZod, type EnvIssue } from './errors.js';
+import { crossFieldIssues } from './rules.js';
+import { envSchema, type EnvFile } from './schema.js';
+
+export interface LoadedEnv {
+  /** Absolute path of the file read. */
+  file: string;
+  env: EnvFile;
+}
+
+/** `my-deployment` means envs/my-deployment.json under `root`; anything with a slash or .json is a path. */
+export function resolveEnvPath(ref: string, root: string, cwd: string): string {
+  if (ref.includes('/') || ref.endsWith('.json')) return path.resolve(cwd, ref);
+  return path.join(root, 'envs', `${ref}.json`);
+}
+
+export function parseEnv(file: string, text: string): EnvFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new EnvError(file, [{ path: '(file)', message: `is not valid JSON: ${(error as Error).message}` }]);
+  }
+  const result = envSchema.safeParse(data);
+  if (!result.success) throw new EnvError(file, issuesFromZod(result.error, envSchema, data));
+  const logical: EnvIssue[] = crossFieldIssues(result.data);
+  if (logical.length > 0) throw new EnvError(file, logical);
+  return result.data;
+}
+
+export async function loadEnv(file: string): Promise<LoadedEnv> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new EnvError(file, [{ path: '(file)', message: code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})` }]);
+  }
+  return { file, env: parseEnv(file, text) };
+}

@@ -1,0 +1,188 @@
+// The environment file, as a zod schema. This file is the source: the JSON Schema in
+// schemas/, the example env in docs/ and the hints in error messages are all derived
+// from it (see src/env/generate.ts), so a field documented here is documented everywhere.
+//
+// Field names follow the Torrust Tracker Deployer's environment file where the two
+// overlap, so an operator's deployer file plus `instance` is accepted as it is.
+import { z } from 'zod';
+import { checkCron } from './cron.js';
+
+/** Ansible templates any string holding these, and a vars file is no place for that. */
+const TEMPLATE_MARKERS = /\{\{|\{%|\{#/;
+// Control characters would split the line-based files these values end up in.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+interface Doc {
+  description: string;
+  example: unknown;
+}
+
+function doc<T extends z.ZodType>(schema: T, { description, example }: Doc): T {
+  return schema.meta({ description, examples: [example] });
+}
+
+/** A string that reaches Ansible vars, a config file or a cron line. */
+function plain(pattern: RegExp, what: string) {
+  return z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .refine((s) => !TEMPLATE_MARKERS.test(s), { error: 'must not contain "{{", "{%" or "{#" (Ansible would template it)' })
+    .refine((s) => !CONTROL_CHARS.test(s), { error: 'must not contain newlines or other control characters' })
+    .refine((s) => pattern.test(s), { error: `must be ${what}` });
+}
+
+const SHELL_SAFE_PATH = 'made of letters, digits and "._/+-" only (it is used in a cron command line)';
+
+/** A path below deploy_dir: relative, no "..", shell-safe. */
+function relativePath(description: string, example: string) {
+  return doc(
+    plain(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/+-]+$/, `a path relative to deploy_dir without "..", ${SHELL_SAFE_PATH}`),
+    { description, example },
+  );
+}
+
+const port = (description: string, example: number) =>
+  doc(z.number().int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(65535, { error: 'must be at most 65535' }), {
+    description,
+    example,
+  });
+
+const sqliteDatabase = z.strictObject({
+  driver: doc(z.literal('sqlite3'), { description: 'Database driver: "sqlite3" or "mysql".', example: 'sqlite3' }),
+  database_name: doc(plain(/^(?!\.)[A-Za-z0-9._+-]+$/, 'a file name (letters, digits, "._+-")'), {
+    description: 'SQLite database file name, inside storage/tracker/lib/database/ unless backup.sqlite_path says otherwise.',
+    example: 'tracker.db',
+  }),
+});
+
+const mysqlDatabase = z.strictObject({
+  driver: doc(z.literal('mysql'), { description: 'Database driver: "sqlite3" or "mysql".', example: 'mysql' }),
+  host: doc(plain(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'a host name or IPv4 address'), {
+    description: 'MySQL host as the tracker sees it: the compose service name on the stack network.',
+    example: 'mysql',
+  }),
+  port: port('MySQL port.', 3306),
+  database_name: doc(plain(/^[A-Za-z0-9_]+$/, 'letters, digits and "_"'), { description: 'MySQL database name.', example: 'torrust_tracker' }),
+  username: doc(plain(/^[A-Za-z0-9_.-]+$/, 'letters, digits and "_.-"'), {
+    description: 'The tracker\'s MySQL user; backups connect as this user.',
+    example: 'tracker_user',
+  }),
+  password: doc(
+    z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .refine((s) => !s.includes('\u0000'), { error: 'must not contain a NUL character' }),
+    {
+      description: 'The tracker user\'s MySQL password. Any characters; stored on the host in a 0600 file, never on a command line.',
+      example: 's3cret-Pa$$word',
+    },
+  ),
+});
+
+const database = z.discriminatedUnion('driver', [sqliteDatabase, mysqlDatabase], {
+  error: (issue) =>
+    issue.code === 'invalid_union' ? 'driver must be "sqlite3" or "mysql"' : undefined,
+});
+
+export const backupSchema = z.strictObject({
+  enabled: doc(z.boolean().default(true), {
+    description: 'Default true. false removes the cron entry on the next provision; backups already taken stay.',
+    example: true,
+  }),
+  schedule: doc(
+    z.string().superRefine((value, ctx) => {
+      const result = checkCron(value);
+      if (!result.ok) ctx.addIssue({ code: 'custom', message: `is not a Debian cron schedule: ${result.problem}` });
+    }),
+    {
+      description: 'Required. Five cron fields (minute hour day-of-month month day-of-week), in UTC, as Debian cron reads them.',
+      example: '0 3 * * *',
+    },
+  ),
+  retention_days: doc(
+    z.number().int({ error: 'must be a whole number of days' }).min(1, { error: 'must be at least 1' }).max(365, { error: 'must be at most 365' }),
+    { description: 'Required. Backups older than this many days are deleted after each run (1-365).', example: 7 },
+  ),
+  sqlite_path: relativePath(
+    'SQLite database file relative to deploy_dir. Default storage/tracker/lib/database/<database_name> (the deployer\'s layout).',
+    'storage/tracker/lib/database/tracker.db',
+  ).optional(),
+  config_paths: doc(
+    z.array(relativePath('A file or directory to archive.', 'storage/tracker/etc/tracker.toml')).min(1, { error: 'must list at least one path' }),
+    {
+      description:
+        'Files and directories (relative to deploy_dir) put in each config archive. Missing ones are skipped with a warning. Default: tracker.toml, prometheus.yml, Grafana provisioning.',
+      example: ['storage/tracker/etc/tracker.toml', 'storage/prometheus/etc/prometheus.yml', 'storage/grafana/provisioning'],
+    },
+  ).optional(),
+  compose_files: doc(
+    z.array(relativePath('A compose file of the operator\'s project.', 'docker-compose.yml')).min(1, { error: 'must list at least one file' }),
+    {
+      description: 'The operator\'s compose files in deploy_dir, in order. Default ["docker-compose.yml"]. The backup service file is added after them.',
+      example: ['docker-compose.yml'],
+    },
+  ).optional(),
+  tracker_service: doc(plain(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a compose service name'), {
+    description: 'Compose service stopped during a backup. Default "tracker".',
+    example: 'tracker',
+  }).optional(),
+  image: doc(plain(/^[a-z0-9][a-z0-9._/:@-]*$/, 'a Docker image reference'), {
+    description: 'Use this backup image instead of building the bundled one on the host. Default: build.',
+    example: 'registry.example.org/tracker-backup:1.0',
+  }).optional(),
+});
+
+export const envSchema = z.strictObject({
+  $schema: z.string().optional().meta({ description: 'Path to the JSON Schema, for editors.' }),
+  environment: z.strictObject({
+    name: doc(plain(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and dashes, starting with a letter'), {
+      description: 'Environment name; names the build directory and the Ansible host.',
+      example: 'my-deployment',
+    }),
+    instance_name: z.string().nullable().optional().meta({ description: 'Deployer field (VM name); accepted, not used.' }),
+    description: z.string().optional().meta({ description: 'Free text; not used.' }),
+  }),
+  ssh_credentials: z.strictObject({
+    private_key_path: doc(plain(/^[^\s]+$/, 'a path without spaces'), {
+      description: 'SSH private key used by Ansible. "~/" is expanded; relative paths are relative to the current directory.',
+      example: '~/.ssh/id_ed25519',
+    }),
+    public_key_path: z.string().optional().meta({ description: 'Deployer field; accepted, not used (the key must already be authorized on the host).' }),
+    username: doc(plain(/^[a-z_][a-z0-9_-]*$/, 'a Unix user name'), {
+      description: 'SSH user on the target; must be able to sudo. Default "torrust".',
+      example: 'torrust',
+    }).default('torrust'),
+    port: port('SSH port. Default 22.', 22).default(22),
+  }),
+  instance: z.strictObject({
+    host: doc(plain(/^[A-Za-z0-9][A-Za-z0-9.:-]*$/, 'a host name or IP address'), {
+      description: 'Address Ansible connects to.',
+      example: '203.0.113.10',
+    }),
+  }),
+  deploy_dir: doc(plain(/^\/(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/+-]*$/, `an absolute path, ${SHELL_SAFE_PATH}`), {
+    description: 'The tracker\'s compose project directory on the host. Default /opt/torrust.',
+    example: '/opt/torrust',
+  }).default('/opt/torrust'),
+  ansible: z
+    .strictObject({
+      host_key_checking: doc(z.boolean().default(true), {
+        description: 'Check the target\'s SSH host key against known_hosts. Default true; the local sandbox sets false.',
+        example: true,
+      }),
+    })
+    .optional(),
+  tracker: z.looseObject({
+    core: z.looseObject({ database }),
+  }),
+  backup: backupSchema.optional().meta({ description: 'Present means backups are on (unless enabled is false).' }),
+  // The deployer's other sections: accepted so its files validate as they are, not read.
+  provider: z.unknown().optional(),
+  prometheus: z.unknown().optional(),
+  grafana: z.unknown().optional(),
+  https: z.unknown().optional(),
+});
+
+export type EnvFile = z.infer<typeof envSchema>;
+export type BackupSection = z.infer<typeof backupSchema>;
