@@ -96,7 +96,7 @@ export const backupSchema = z.strictObject({
       if (!result.ok) ctx.addIssue({ code: 'custom', message: `is not a Debian cron schedule: ${result.problem}` });
     }),
     {
-      description: 'Required. Five cron fields (minute hour day-of-month month day-of-week), in UTC, as Debian cron reads them.',
+      description: 'Required. Five cron fields (minute hour day-of-month month day-of-week) as Debian cron reads them, in the host time zone (UTC on Torrust hosts). Names (sun, jan) are accepted on their own and written as numbers.',
       example: '0 3 * * *',
     },
   ),

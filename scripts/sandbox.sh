@@ -1,0 +1,658 @@
+#!/usr/bin/env bash
+#
+# Creates, inspects and removes local "sandbox targets": Debian containers that
+# Ansible reaches over real SSH on 127.0.0.1, each holding a pre-existing Torrust
+# tracker deployment (a stand-in tracker writing a live SQLite database) that the
+# backup tooling can be installed on and tested against.
+#
+# Where to run: on the Docker host, as root, from anywhere inside the repository.
+# Needs: docker (daemon running), docker-compose (v1 or v2 as `docker-compose`,
+# only for `down` when the target is gone), ssh, ssh-keygen, sqlite3, flock,
+# debootstrap (only the first time, see scripts/base-image.sh).
+#
+# Usage: scripts/sandbox.sh up|down|status [NAME]   (see usage() or --help)
+#
+# Environment:
+#   TRACKER_BACKUP_SANDBOX_ROOT  state directory root (default /srv/tracker-backup-sandbox)
+#   TRACKER_BACKUP_ENV_DIR       where `up` writes the environment file
+#                                (default: envs/ at the repository root)
+#   TRACKER_BACKUP_CACHE         base image cache (see scripts/base-image.sh)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(dirname "${SCRIPT_DIR}")"
+readonly SCRIPT_DIR REPO_ROOT
+readonly TARGET_IMAGE="tracker-backup-sandbox/target:latest"
+readonly TRACKER_IMAGE="tracker-backup-sandbox/tracker:latest"
+readonly SSH_USER="torrust"
+readonly SSH_HOST="127.0.0.1"
+readonly SSH_WAIT_SECONDS=60
+readonly DB_WAIT_SECONDS=60
+readonly LABEL_PREFIX="tracker-backup-sandbox"
+
+# Set by init_paths.
+NAME=""
+SANDBOX_ROOT=""
+STATE=""
+DEPLOY=""
+KEY=""
+CONTAINER=""
+PROJECT=""
+ENV_NAME=""
+ENV_FILE=""
+DB_FILE=""
+# Set once the target's SSH port is known.
+PORT=""
+
+log() {
+  printf '[%s] INFO: %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*" >&2
+}
+
+warn() {
+  printf '[%s] WARN: %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*" >&2
+}
+
+die() {
+  printf '[%s] ERROR: %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*" >&2
+  exit 1
+}
+
+usage() {
+  cat <<'EOF'
+Usage:
+  scripts/sandbox.sh up [NAME]      create or reuse sandbox NAME and print the path
+                                    of its environment file (last line of stdout)
+  scripts/sandbox.sh down [NAME]    remove sandbox NAME completely
+  scripts/sandbox.sh status [NAME]  show target, SSH and tracker state
+                                    (exit 0 only when target and tracker are up)
+  scripts/sandbox.sh --help
+
+NAME defaults to "default" and may contain a-z, 0-9 and "-" (not first).
+The environment file is envs/sandbox.json for NAME=default and
+envs/sandbox-NAME.json otherwise.
+
+Environment:
+  TRACKER_BACKUP_SANDBOX_ROOT  state root (default /srv/tracker-backup-sandbox)
+  TRACKER_BACKUP_ENV_DIR       environment file directory (default <repo>/envs)
+  TRACKER_BACKUP_CACHE         base image cache (default /var/cache/tracker-backup)
+EOF
+}
+
+require_commands() {
+  local cmd
+  for cmd in "$@"; do
+    command -v "${cmd}" >/dev/null 2>&1 || die "required command not found: ${cmd}"
+  done
+}
+
+# Paths end up unquoted in `docker run -v SRC:DST` (where ':' and ',' are
+# separators) and verbatim in JSON, so they are limited to a safe character set
+# instead of being escaped in two different syntaxes.
+check_safe_path() {
+  [[ "$1" =~ ^/[A-Za-z0-9._/-]*$ ]] || die "unsupported characters in path '$1' (allowed: A-Z a-z 0-9 . _ / -)"
+}
+
+init_paths() {
+  NAME="$1"
+  [[ "${NAME}" =~ ^[a-z0-9][a-z0-9-]{0,39}$ ]] \
+    || die "invalid sandbox name '${NAME}': use 1-40 of a-z, 0-9, '-' (not first)"
+
+  SANDBOX_ROOT="$(realpath -m "${TRACKER_BACKUP_SANDBOX_ROOT:-/srv/tracker-backup-sandbox}")"
+  [[ "${SANDBOX_ROOT}" != "/" ]] || die "TRACKER_BACKUP_SANDBOX_ROOT must not be /"
+  check_safe_path "${SANDBOX_ROOT}"
+  STATE="${SANDBOX_ROOT}/${NAME}"
+  DEPLOY="${STATE}/torrust"
+  KEY="${STATE}/id_ed25519"
+  DB_FILE="${DEPLOY}/storage/tracker/lib/database/tracker.db"
+  CONTAINER="tbsandbox-${NAME}"
+  PROJECT="tbsandbox-${NAME}"
+
+  if [[ "${NAME}" == "default" ]]; then
+    ENV_NAME="sandbox"
+  else
+    ENV_NAME="sandbox-${NAME}"
+  fi
+  ENV_FILE="$(realpath -m "${TRACKER_BACKUP_ENV_DIR:-${REPO_ROOT}/envs}")/${ENV_NAME}.json"
+}
+
+# One `up`/`down` per sandbox at a time; different sandboxes run in parallel.
+# The lock lives outside STATE so `down` can delete STATE while holding it.
+acquire_lock() {
+  local lock_dir="/run/lock"
+  [[ -d "${lock_dir}" && -w "${lock_dir}" ]] || lock_dir="${TMPDIR:-/tmp}"
+  exec 8>"${lock_dir}/tracker-backup-sandbox-${NAME}.lock"
+  if ! flock -n 8; then
+    log "waiting for another sandbox.sh run on '${NAME}' to finish"
+    flock 8
+  fi
+}
+
+# --- docker helpers ---------------------------------------------------------
+
+container_state() {
+  docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null || true
+}
+
+container_label() {
+  docker inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true
+}
+
+project_containers() {
+  docker ps -aq --filter "label=com.docker.compose.project=${PROJECT}"
+}
+
+tracker_status() {
+  docker ps -a --filter "label=com.docker.compose.project=${PROJECT}" \
+    --filter "label=com.docker.compose.service=tracker" --format '{{.Status}}' | head -n 1
+}
+
+target_port() {
+  local mapping
+  mapping="$(docker port "${CONTAINER}" 22/tcp 2>/dev/null | head -n 1)" || true
+  [[ "${mapping}" =~ :([0-9]+)$ ]] || return 1
+  printf '%s\n' "${BASH_REMATCH[1]}"
+}
+
+# --- ssh helpers ------------------------------------------------------------
+
+# SSH_TIMEOUT (seconds, default 30) bounds the whole command, so a hung remote
+# command cannot stall `up`/`down` forever.
+ssh_target() {
+  # -F /dev/null: the operator's own ~/.ssh/config must not change how we connect.
+  timeout "${SSH_TIMEOUT:-30}" ssh -F /dev/null -i "${KEY}" -p "${PORT}" \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=5 -o LogLevel=ERROR \
+    "${SSH_USER}@${SSH_HOST}" "$@"
+}
+
+# --- up ---------------------------------------------------------------------
+
+build_image() {
+  local tag="$1" context="$2" build_log
+  build_log="${STATE}/logs/build-$(basename "${context}").log"
+  log "building ${tag}"
+  # The full build log is kept in STATE; only its tail is shown on failure, so
+  # a normal run stays readable.
+  if ! docker build -t "${tag}" "${context}" >"${build_log}" 2>&1; then
+    tail -n 40 "${build_log}" >&2
+    die "docker build of ${tag} failed; full log: ${build_log}"
+  fi
+}
+
+# Containers from an earlier incarnation of this sandbox (STATE deleted by hand,
+# half-finished `down`) still mount deleted directories; they must go before a
+# fresh STATE is used.
+remove_leftover_containers() {
+  local ids
+  ids="$(project_containers)"
+  if [[ -n "${ids}" ]]; then
+    log "removing leftover containers of compose project ${PROJECT}"
+    # shellcheck disable=SC2086 # one container id per word is intended
+    docker rm -f ${ids} >/dev/null
+  fi
+  if [[ -n "$(container_state "${CONTAINER}")" ]]; then
+    log "removing leftover target container ${CONTAINER}"
+    docker rm -f "${CONTAINER}" >/dev/null
+  fi
+}
+
+prepare_state() {
+  local existing_owner
+  existing_owner="$(container_label "${CONTAINER}" "${LABEL_PREFIX}.state")"
+  if [[ -n "${existing_owner}" && "${existing_owner}" != "${STATE}" ]]; then
+    die "container ${CONTAINER} belongs to ${existing_owner}; run 'TRACKER_BACKUP_SANDBOX_ROOT=$(dirname "${existing_owner}") scripts/sandbox.sh down ${NAME}' first"
+  fi
+
+  if [[ ! -f "${STATE}/sandbox-id" ]]; then
+    remove_leftover_containers
+    install -d -m 0700 "${STATE}"
+    # Ties the target container to this STATE; see start_target.
+    cat /proc/sys/kernel/random/uuid >"${STATE}/sandbox-id"
+  fi
+  mkdir -p "${STATE}/logs" "${DEPLOY}"
+
+  if [[ ! -f "${KEY}" ]]; then
+    log "generating SSH key ${KEY}"
+    ssh-keygen -q -t ed25519 -N '' -C "tracker-backup-sandbox-${NAME}" -f "${KEY}"
+  elif [[ ! -f "${KEY}.pub" ]]; then
+    ssh-keygen -y -f "${KEY}" >"${KEY}.pub"
+  fi
+  chmod 0600 "${KEY}"
+}
+
+# Writes stdin to $1 unless it exists: these files belong to the operator's
+# deployment, and a second `up` must not undo what a test changed in them.
+write_if_missing() {
+  local path="$1"
+  if [[ -e "${path}" ]]; then
+    return 0
+  fi
+  mkdir -p "$(dirname "${path}")"
+  cat >"${path}.tmp.$$"
+  mv -f "${path}.tmp.$$" "${path}"
+}
+
+create_deployment() {
+  log "ensuring the pre-existing tracker deployment in ${DEPLOY}"
+  mkdir -p "${DEPLOY}/storage/tracker/lib/database"
+
+  write_if_missing "${DEPLOY}/docker-compose.yml" <<EOF
+# Torrust tracker deployment as the Torrust deployer would leave it, except that
+# the tracker image is a local STAND-IN (sandbox/tracker) for torrust/tracker.
+services:
+  tracker:
+    image: ${TRACKER_IMAGE}
+    init: true
+    restart: unless-stopped
+    stop_grace_period: 5s
+    environment:
+      - DATABASE_DRIVER=sqlite3
+      - SQLITE_PATH=/var/lib/torrust/tracker/database/tracker.db
+      - TORRUST_TRACKER_CONFIG_TOML_PATH=/etc/torrust/tracker/tracker.toml
+    volumes:
+      - ./storage/tracker/lib:/var/lib/torrust/tracker
+      - ./storage/tracker/etc:/etc/torrust/tracker:ro
+    logging:
+      driver: json-file
+      options:
+        max-size: "10m"
+        max-file: "3"
+EOF
+
+  # A fixed project name keeps several sandboxes on one daemon apart and makes
+  # the name independent of the directory (always "torrust").
+  write_if_missing "${DEPLOY}/.env" <<EOF
+COMPOSE_PROJECT_NAME=${PROJECT}
+EOF
+
+  write_if_missing "${DEPLOY}/storage/tracker/etc/tracker.toml" <<'EOF'
+[metadata]
+app = "torrust-tracker"
+purpose = "configuration"
+schema_version = "2.0.0"
+
+[logging]
+threshold = "info"
+
+[core]
+inactive_peer_cleanup_interval = 600
+listed = false
+private = false
+tracker_usage_statistics = true
+
+[core.announce_policy]
+interval = 120
+interval_min = 120
+
+[core.database]
+driver = "sqlite3"
+path = "/var/lib/torrust/tracker/database/tracker.db"
+
+[core.net]
+external_ip = "0.0.0.0"
+on_reverse_proxy = false
+
+[core.tracker_policy]
+max_peer_timeout = 900
+persistent_torrent_completed_stat = true
+remove_peerless_torrents = true
+
+[[udp_trackers]]
+bind_address = "0.0.0.0:6969"
+
+[[http_trackers]]
+bind_address = "0.0.0.0:7070"
+
+[http_api]
+bind_address = "0.0.0.0:1212"
+
+[http_api.access_tokens]
+admin = "sandbox-admin-token"
+
+[health_check_api]
+bind_address = "127.0.0.1:1313"
+EOF
+
+  write_if_missing "${DEPLOY}/storage/prometheus/etc/prometheus.yml" <<'EOF'
+global:
+  scrape_interval: 15s
+
+scrape_configs:
+  - job_name: tracker_stats
+    metrics_path: /api/v1/stats
+    params:
+      token: ["sandbox-admin-token"]
+      format: ["prometheus"]
+    static_configs:
+      - targets: ["tracker:1212"]
+
+  - job_name: tracker_metrics
+    metrics_path: /api/v1/metrics
+    params:
+      token: ["sandbox-admin-token"]
+      format: ["prometheus"]
+    static_configs:
+      - targets: ["tracker:1212"]
+EOF
+
+  write_if_missing "${DEPLOY}/storage/grafana/provisioning/datasources/prometheus.yml" <<'EOF'
+apiVersion: 1
+
+datasources:
+  - name: Prometheus
+    type: prometheus
+    access: proxy
+    url: http://prometheus:9090
+    isDefault: true
+    editable: false
+EOF
+
+  write_if_missing "${DEPLOY}/storage/grafana/provisioning/dashboards/torrust.yml" <<'EOF'
+apiVersion: 1
+
+providers:
+  - name: torrust
+    folder: Torrust
+    type: file
+    disableDeletion: false
+    updateIntervalSeconds: 60
+    options:
+      path: /etc/grafana/provisioning/dashboards/torrust
+EOF
+}
+
+start_target() {
+  local state sandbox_id running_id
+  sandbox_id="$(<"${STATE}/sandbox-id")"
+  state="$(container_state "${CONTAINER}")"
+
+  if [[ -n "${state}" ]]; then
+    running_id="$(container_label "${CONTAINER}" "${LABEL_PREFIX}.id")"
+    if [[ "${running_id}" != "${sandbox_id}" ]]; then
+      # Created for an earlier STATE: its key and bind mounts point at files
+      # that no longer exist.
+      log "replacing stale target container ${CONTAINER}"
+      docker rm -f "${CONTAINER}" >/dev/null
+      state=""
+    fi
+  fi
+
+  case "${state}" in
+    running)
+      log "reusing running target container ${CONTAINER}"
+      if [[ "$(docker inspect -f '{{.Image}}' "${CONTAINER}")" != "$(docker image inspect -f '{{.Id}}' "${TARGET_IMAGE}")" ]]; then
+        warn "${CONTAINER} runs an older ${TARGET_IMAGE}; 'down' then 'up' to use the new one"
+      fi
+      ;;
+    "")
+      log "starting target container ${CONTAINER}"
+      # The deploy dir is mounted at the SAME path: compose inside the target
+      # talks to the host daemon, which resolves ./storage/... on the host.
+      # Only the loopback address is published.
+      docker run -d --name "${CONTAINER}" --hostname "${CONTAINER}" \
+        --label "${LABEL_PREFIX}.name=${NAME}" \
+        --label "${LABEL_PREFIX}.state=${STATE}" \
+        --label "${LABEL_PREFIX}.id=${sandbox_id}" \
+        -p "${SSH_HOST}::22" \
+        -v /var/run/docker.sock:/var/run/docker.sock \
+        -v "${DEPLOY}:${DEPLOY}" \
+        -v "${KEY}.pub:/etc/sandbox/authorized_keys:ro" \
+        "${TARGET_IMAGE}" >/dev/null
+      ;;
+    *)
+      log "starting existing target container ${CONTAINER} (was ${state})"
+      docker start "${CONTAINER}" >/dev/null
+      ;;
+  esac
+}
+
+wait_for_ssh() {
+  local deadline=$((SECONDS + SSH_WAIT_SECONDS)) err=""
+  log "waiting for SSH on ${SSH_HOST}:${PORT}"
+  until err="$(SSH_TIMEOUT=15 ssh_target true 2>&1)"; do
+    if [[ "$(container_state "${CONTAINER}")" != "running" ]]; then
+      docker logs --tail 30 "${CONTAINER}" >&2 || true
+      die "target container ${CONTAINER} stopped while waiting for SSH"
+    fi
+    if ((SECONDS >= deadline)); then
+      docker logs --tail 30 "${CONTAINER}" >&2 || true
+      die "no SSH login to ${SSH_USER}@${SSH_HOST}:${PORT} after ${SSH_WAIT_SECONDS}s (last error: ${err:-none})"
+    fi
+    sleep 1
+  done
+  log "SSH login works"
+}
+
+start_stack() {
+  log "starting the tracker stack from inside the target"
+  # printf %q: the path goes through the remote login shell.
+  SSH_TIMEOUT=300 ssh_target "cd $(printf '%q' "${DEPLOY}") && sudo docker-compose up -d" >&2 \
+    || die "'docker-compose up -d' in ${DEPLOY} on the target failed"
+}
+
+torrent_count() {
+  # -readonly: never create the file or take a write lock next to the tracker.
+  [[ -f "${DB_FILE}" ]] || return 1
+  sqlite3 -readonly -cmd '.timeout 2000' "${DB_FILE}" 'SELECT count(*) FROM torrents;' 2>/dev/null
+}
+
+wait_for_database() {
+  local deadline=$((SECONDS + DB_WAIT_SECONDS)) count=""
+  log "waiting for the stand-in tracker to write ${DB_FILE}"
+  while true; do
+    count="$(torrent_count)" || count=""
+    if [[ "${count}" =~ ^[0-9]+$ ]] && ((count > 0)); then
+      break
+    fi
+    if ((SECONDS >= deadline)); then
+      docker logs --tail 30 "$(project_containers | head -n 1)" >&2 || true
+      die "no rows in torrents of ${DB_FILE} after ${DB_WAIT_SECONDS}s (tracker: $(tracker_status))"
+    fi
+    sleep 0.5
+  done
+  log "tracker database has ${count} torrents"
+}
+
+write_env_file() {
+  local tmp
+  mkdir -p "$(dirname "${ENV_FILE}")"
+  tmp="${ENV_FILE}.tmp.$$"
+  # Values need no JSON escaping: paths are limited by check_safe_path and the
+  # name by init_paths.
+  cat >"${tmp}" <<EOF
+{
+  "\$schema": "../schemas/environment.schema.json",
+  "environment": {
+    "name": "${ENV_NAME}"
+  },
+  "ssh_credentials": {
+    "private_key_path": "${KEY}",
+    "public_key_path": "${KEY}.pub",
+    "username": "${SSH_USER}",
+    "port": ${PORT}
+  },
+  "instance": {
+    "host": "${SSH_HOST}"
+  },
+  "deploy_dir": "${DEPLOY}",
+  "ansible": {
+    "host_key_checking": false
+  },
+  "tracker": {
+    "core": {
+      "database": {
+        "driver": "sqlite3",
+        "database_name": "tracker.db"
+      },
+      "private": false
+    }
+  },
+  "backup": {
+    "schedule": "0 3 * * *",
+    "retention_days": 7
+  }
+}
+EOF
+  mv -f "${tmp}" "${ENV_FILE}"
+  log "wrote environment file ${ENV_FILE}"
+}
+
+cmd_up() {
+  require_commands docker ssh ssh-keygen sqlite3 flock timeout realpath
+  acquire_lock
+  check_safe_path "$(dirname "${ENV_FILE}")"
+  log "bringing up sandbox '${NAME}' (state ${STATE})"
+
+  "${SCRIPT_DIR}/base-image.sh"
+  prepare_state
+  build_image "${TARGET_IMAGE}" "${REPO_ROOT}/sandbox/target"
+  build_image "${TRACKER_IMAGE}" "${REPO_ROOT}/sandbox/tracker"
+  create_deployment
+  start_target
+
+  PORT="$(target_port)" || die "cannot read the published SSH port of ${CONTAINER}"
+  wait_for_ssh
+  start_stack
+  wait_for_database
+  write_env_file
+
+  log "sandbox '${NAME}' ready: ssh -i ${KEY} -p ${PORT} ${SSH_USER}@${SSH_HOST}"
+  printf '%s\n' "${ENV_FILE}"
+}
+
+# --- down -------------------------------------------------------------------
+
+compose_down_in_target() {
+  [[ "$(container_state "${CONTAINER}")" == "running" && -f "${KEY}" && -f "${DEPLOY}/docker-compose.yml" ]] || return 1
+  PORT="$(target_port)" || return 1
+  log "stopping the tracker stack from inside the target"
+  SSH_TIMEOUT=120 ssh_target "cd $(printf '%q' "${DEPLOY}") && sudo docker-compose down --volumes --remove-orphans" >&2
+}
+
+compose_down_on_host() {
+  [[ -f "${DEPLOY}/docker-compose.yml" ]] || return 1
+  command -v docker-compose >/dev/null 2>&1 || return 1
+  log "stopping the tracker stack directly on the host"
+  (cd "${DEPLOY}" && timeout 120 docker-compose -p "${PROJECT}" down --volumes --remove-orphans) >&2
+}
+
+# Whatever compose did not remove (no compose file any more, a `run --rm` that
+# was interrupted, ...) is found by compose's own labels.
+remove_project_leftovers() {
+  local ids
+  ids="$(project_containers)"
+  if [[ -n "${ids}" ]]; then
+    log "removing leftover containers of ${PROJECT}"
+    # shellcheck disable=SC2086 # one container id per word is intended
+    docker rm -f ${ids} >/dev/null || warn "could not remove some containers of ${PROJECT}"
+  fi
+  ids="$(docker network ls -q --filter "label=com.docker.compose.project=${PROJECT}")"
+  if [[ -n "${ids}" ]]; then
+    # shellcheck disable=SC2086 # one network id per word is intended
+    docker network rm ${ids} >/dev/null || warn "could not remove some networks of ${PROJECT}"
+  fi
+  ids="$(docker volume ls -q --filter "label=com.docker.compose.project=${PROJECT}")"
+  if [[ -n "${ids}" ]]; then
+    # shellcheck disable=SC2086 # one volume name per word is intended
+    docker volume rm ${ids} >/dev/null || warn "could not remove some volumes of ${PROJECT}"
+  fi
+}
+
+remove_state() {
+  [[ -e "${STATE}" ]] || return 0
+  log "deleting ${STATE}"
+  # The tracker writes as root; when this script is not root, a throwaway
+  # container deletes what we cannot.
+  if ! rm -rf -- "${STATE}" 2>/dev/null; then
+    docker run --rm -v "${SANDBOX_ROOT}:/sandbox-root" debian:bookworm-slim \
+      rm -rf -- "/sandbox-root/${NAME}" || warn "could not delete ${STATE}"
+  fi
+}
+
+remove_env_file() {
+  [[ -f "${ENV_FILE}" ]] || return 0
+  # Only delete the file if `up` wrote it for this state dir: an environment
+  # file of the same name that points elsewhere is someone else's.
+  if grep -qF "\"deploy_dir\": \"${DEPLOY}\"" "${ENV_FILE}"; then
+    rm -f -- "${ENV_FILE}"
+    log "deleted ${ENV_FILE}"
+  else
+    warn "keeping ${ENV_FILE}: it does not describe ${DEPLOY}"
+  fi
+}
+
+cmd_down() {
+  require_commands docker flock timeout realpath
+  acquire_lock
+  log "tearing down sandbox '${NAME}'"
+
+  # Each step tolerates failure: `down` must clean up half-created sandboxes.
+  if ! compose_down_in_target; then
+    compose_down_on_host || true
+  fi
+  remove_project_leftovers
+  if [[ -n "$(container_state "${CONTAINER}")" ]]; then
+    log "removing target container ${CONTAINER}"
+    docker rm -f "${CONTAINER}" >/dev/null || warn "could not remove ${CONTAINER}"
+  fi
+  remove_state
+  remove_env_file
+
+  [[ -z "$(container_state "${CONTAINER}")" && -z "$(project_containers)" && ! -e "${STATE}" ]] \
+    || die "sandbox '${NAME}' is not completely removed"
+  log "sandbox '${NAME}' removed"
+}
+
+# --- status -----------------------------------------------------------------
+
+cmd_status() {
+  require_commands docker realpath
+  local state tracker count="-" ssh_state="-" rc=0
+
+  state="$(container_state "${CONTAINER}")"
+  tracker="$(tracker_status)"
+  if [[ "${state}" == "running" ]] && PORT="$(target_port)"; then
+    if [[ -f "${KEY}" ]] && SSH_TIMEOUT=15 ssh_target true 2>/dev/null; then
+      ssh_state="ok"
+    else
+      ssh_state="failing"
+    fi
+  fi
+  count="$(torrent_count)" || count="-"
+
+  printf 'sandbox:          %s\n' "${NAME}"
+  printf 'target container: %s (%s)\n' "${CONTAINER}" "${state:-absent}"
+  printf 'ssh:              %s@%s port %s (login %s)\n' "${SSH_USER}" "${SSH_HOST}" "${PORT:--}" "${ssh_state}"
+  printf 'tracker:          %s (compose project %s)\n' "${tracker:-absent}" "${PROJECT}"
+  printf 'torrents rows:    %s\n' "${count}"
+  printf 'state dir:        %s (%s)\n' "${STATE}" "$([[ -d "${STATE}" ]] && echo present || echo absent)"
+  printf 'env file:         %s (%s)\n' "${ENV_FILE}" "$([[ -f "${ENV_FILE}" ]] && echo present || echo absent)"
+
+  [[ "${ssh_state}" == "ok" && "${tracker}" == Up* ]] || rc=1
+  return "${rc}"
+}
+
+main() {
+  local cmd="${1:-}"
+  case "${cmd}" in
+    -h | --help | help)
+      usage
+      return 0
+      ;;
+    up | down | status) ;;
+    "")
+      usage >&2
+      die "missing command"
+      ;;
+    *)
+      usage >&2
+      die "unknown command: ${cmd}"
+      ;;
+  esac
+  (($# <= 2)) || die "too many arguments; usage: scripts/sandbox.sh ${cmd} [NAME]"
+
+  init_paths "${2:-default}"
+  "cmd_${cmd}"
+}
+
+main "$@"
