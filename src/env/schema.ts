@@ -26,9 +26,10 @@ function doc<T extends z.ZodType>(schema: T, { description, example }: Doc): T {
 function plain(pattern: RegExp, what: string) {
   return z
     .string()
-    .min(1, { error: 'must not be empty' })
-    .refine((s) => !TEMPLATE_MARKERS.test(s), { error: 'must not contain "{{", "{%" or "{#" (Ansible would template it)' })
-    .refine((s) => !CONTROL_CHARS.test(s), { error: 'must not contain newlines or other control characters' })
+    // abort: one problem per field is enough; "empty" need not also say "not a host name".
+    .min(1, { error: 'must not be empty', abort: true })
+    .refine((s) => !TEMPLATE_MARKERS.test(s), { error: 'must not contain "{{", "{%" or "{#" (Ansible would template it)', abort: true })
+    .refine((s) => !CONTROL_CHARS.test(s), { error: 'must not contain newlines or other control characters', abort: true })
     .refine((s) => pattern.test(s), { error: `must be ${what}` });
 }
 

@@ -57,6 +57,7 @@ publish() {
 
 snapshot_sqlite() {
   local dir="$1" source result
+  require_tools sqlite3
   source="$DATA/$(config SQLITE_PATH)"
   [[ -f "$source" ]] || die "SQLite database not found at $source"
   # VACUUM INTO copies inside one read transaction: consistent even while the tracker
@@ -70,6 +71,7 @@ snapshot_sqlite() {
 
 snapshot_mysql() {
   local dir="$1" password_file="$BACKUPS/etc/mysql-password" host port database user
+  require_tools mysqldump
   host="$(config MYSQL_HOST)"
   port="$(config MYSQL_PORT)"
   database="$(config MYSQL_DATABASE)"
@@ -195,7 +197,7 @@ cmd_finish() {
 
 main() {
   local command="${1:-all}"
-  require_tools sqlite3 mysqldump gzip tar find date stat
+  require_tools gzip tar find date stat
   load_config "$BACKUPS/etc/backup.conf"
   mkdir -p "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config"
   cleanup_partials

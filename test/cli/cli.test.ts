@@ -1,0 +1,137 @@
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { main } from '../../src/cli/main.js';
+import type { Context } from '../../src/cli/context.js';
+import { deployerEnv, exampleEnv, ROOT, withValue } from '../helpers.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(argv: string[], cwd = ROOT): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const ctx: Context = {
+    cwd,
+    root: ROOT,
+    env: { NO_COLOR: '1' },
+    now: () => new Date('2026-02-03T00:00:00Z'),
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+  };
+  const code = await main(argv, ctx);
+  return { code, stdout, stderr };
+}
+
+function envFile(data: unknown): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tb-cli-'));
+  const file = path.join(dir, 'env.json');
+  writeFileSync(file, JSON.stringify(data));
+  return file;
+}
+
+describe('validate', () => {
+  it('exits 0 for the example env and shows the next three backups in UTC', async () => {
+    const run = await cli(['validate', '--env', 'example']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('envs/example.json is valid.');
+    expect(run.stdout).toContain('2026-02-03 03:00 UTC, 2026-02-04 03:00 UTC, 2026-02-05 03:00 UTC');
+    expect(run.stdout).toContain('retention:   7 days');
+    expect(run.stdout).toContain('sqlite3 (storage/tracker/lib/database/tracker.db)');
+  });
+
+  it('exits 1 and names every broken field on stderr', async () => {
+    const run = await cli(['validate', '--env', envFile(withValue(withValue(exampleEnv(), 'backup.retention_days', 0), 'backup.schedul', 'x'))]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('backup.retention_days: must be at least 1 (example: 7)');
+    expect(run.stderr).toContain('backup.schedul: unknown key; did you mean "schedule"?');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('prints a warning for a schedule that never runs, and still exits 0', async () => {
+    const run = await cli(['validate', '--env', envFile(withValue(exampleEnv(), 'backup.schedule', '0 0 31 2 *'))]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('next runs:   never');
+    expect(run.stdout).toContain('warning: backup.schedule "0 0 31 2 *" never runs');
+  });
+
+  it('exits 1 for a missing file', async () => {
+    const run = await cli(['validate', '--env', 'no-such-env']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('no-such-env.json: 1 problem');
+    expect(run.stderr).toContain('does not exist');
+  });
+
+  it.each([
+    [['validate'], '--env <name|path> is required'],
+    [['validate', '--env', 'example', '--bogus'], "Unknown option '--bogus'"],
+    [['validate', '--env', 'example', 'stray'], 'unexpected argument "stray"'],
+    [['provision', '--env', 'example', '--phase', 'deploy'], '--phase must be release, run or all'],
+    [['frobnicate'], 'unknown command "frobnicate"'],
+  ])('exits 2 on usage error %j, in one line without a stack trace', async (argv, message) => {
+    const run = await cli(argv);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.each(['validate', 'render', 'provision'])('%s --help exits 0 and lists the exit codes', async (command) => {
+    const run = await cli([command, '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Exit codes: 0');
+    expect(run.stdout).toContain('2 usage error');
+  });
+});
+
+describe('render', () => {
+  it('writes nothing at all for an invalid environment', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
+    const run = await cli(['render', '--env', envFile(withValue(exampleEnv(), 'backup.retention_days', 400)), '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Nothing was written or changed.');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('leaves the previous project untouched when the new environment is invalid', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
+    expect((await cli(['render', '--env', 'example', '--out', out])).code).toBe(0);
+    const before = readFileSync(path.join(out, 'group_vars/tracker_servers/tracker_backup.yml'), 'utf8');
+    expect((await cli(['render', '--env', envFile(withValue(exampleEnv(), 'backup.schedule', 'bad')), '--out', out])).code).toBe(1);
+    expect(readFileSync(path.join(out, 'group_vars/tracker_servers/tracker_backup.yml'), 'utf8')).toBe(before);
+  });
+
+  it('writes the secrets file 0600 and keeps the password out of everything else', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
+    const run = await cli(['render', '--env', envFile(deployerEnv()), '--out', out]);
+    expect(run.code).toBe(0);
+    expect(statSync(path.join(out, 'group_vars/tracker_servers/secrets.yml')).mode & 0o777).toBe(0o600);
+    const { stdout } = await execa('grep', ['-rl', 'secure_password', out], { reject: false });
+    expect(stdout.trim().split('\n')).toEqual([path.join(out, 'group_vars/tracker_servers/secrets.yml')]);
+    expect(run.stdout).not.toContain('secure_password');
+  });
+
+  it('renders a project that plain ansible-playbook accepts (--syntax-check)', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
+    expect((await cli(['render', '--env', envFile(deployerEnv()), '--out', out])).code).toBe(0);
+    for (const playbook of ['site.yml', 'release.yml', 'run.yml']) {
+      const result = await execa('ansible-playbook', ['--syntax-check', playbook], { cwd: out, reject: false, env: { ANSIBLE_CONFIG: path.join(out, 'ansible.cfg') } });
+      expect(result.exitCode, result.stderr).toBe(0);
+    }
+  });
+});
+
+describe('provision', () => {
+  it('exits 1 before running Ansible when the environment is invalid', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
+    const run = await cli(['provision', '--env', envFile(withValue(exampleEnv(), 'instance.host', '')), '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain('Running:');
+    expect(existsSync(out)).toBe(false);
+  });
+});

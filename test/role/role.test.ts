@@ -1,0 +1,74 @@
+// The role's contract, checked with the real ansible-playbook on this machine
+// (connection local): its public variables, its argument checks and the stats callback
+// the CLI reads results from.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { runPlaybook } from '../../src/ansible/run.js';
+import { parseEnv } from '../../src/env/load.js';
+import { renderProject } from '../../src/render/project.js';
+import { loadSources } from '../../src/render/sources.js';
+import { writeProject } from '../../src/render/write.js';
+import { exampleEnv, ROOT, withValue } from '../helpers.js';
+
+const ROLE = path.join(ROOT, 'roles/tracker_backup');
+const read = (file: string) => parse(readFileSync(path.join(ROLE, file), 'utf8')) as Record<string, any>;
+
+describe('role variables', () => {
+  const defaults = Object.keys(read('defaults/main.yml')).sort();
+  const specs = read('meta/argument_specs.yml').argument_specs as Record<string, { options: Record<string, { default: unknown }> }>;
+
+  it('every public variable is prefixed tracker_backup_', () => {
+    expect(defaults.filter((k) => !k.startsWith('tracker_backup_'))).toEqual([]);
+  });
+
+  it.each(['main', 'release', 'run'])('argument_specs entry point %s names exactly the defaults, with the same defaults', (entry) => {
+    const options = specs[entry]?.options ?? {};
+    expect(Object.keys(options).sort()).toEqual(defaults);
+    const values = read('defaults/main.yml');
+    for (const key of defaults) expect(options[key]?.default, key).toEqual(values[key]);
+  });
+
+  it('the CLI only hands the role variables it declares', async () => {
+    const { roleVars } = await import('../../src/render/vars.js');
+    const { vars, secrets } = roleVars(parseEnv('e.json', JSON.stringify(exampleEnv())));
+    for (const key of [...Object.keys(vars), ...Object.keys(secrets)]) expect(defaults).toContain(key);
+  });
+});
+
+/** A rendered project whose inventory points at this machine, run without SSH or sudo. */
+async function localProject(data: Record<string, unknown>, deployDir: string): Promise<string> {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'tb-role-')), 'ansible');
+  const env = parseEnv('e.json', JSON.stringify(withValue(data, 'deploy_dir', deployDir)));
+  await writeProject(dir, renderProject(env, await loadSources('e.json', ROOT, ROOT)));
+  const inventory = {
+    all: { children: { tracker_servers: { hosts: { local: { ansible_connection: 'local', ansible_become: false, ansible_python_interpreter: 'python3' } } } } },
+  };
+  writeFileSync(path.join(dir, 'inventory.yml'), JSON.stringify(inventory));
+  return dir;
+}
+
+describe('the role on a real ansible-playbook run', () => {
+  it('stops the play at argument validation when a variable is wrong, before changing anything', async () => {
+    const deployDir = mkdtempSync(path.join(tmpdir(), 'tb-deploy-'));
+    const project = await localProject(exampleEnv(), deployDir);
+    // A hand-edited vars file: the schema would never produce this value.
+    const varsFile = path.join(project, 'group_vars/tracker_servers/tracker_backup.yml');
+    writeFileSync(varsFile, readFileSync(varsFile, 'utf8').replace('tracker_backup_database_driver: sqlite3', 'tracker_backup_database_driver: postgres'));
+    const result = await runPlaybook({ projectDir: project, phase: 'release', check: false, color: false });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stats?.hosts.local).toMatchObject({ failures: 1, changed: 0 });
+    expect(existsSync(path.join(deployDir, 'storage'))).toBe(false);
+  });
+
+  it('reports per-host stats through the callback (run phase with backups disabled changes nothing)', async () => {
+    const deployDir = mkdtempSync(path.join(tmpdir(), 'tb-deploy-'));
+    const project = await localProject(withValue(exampleEnv(), 'backup.enabled', false), deployDir);
+    const result = await runPlaybook({ projectDir: project, phase: 'run', check: false, color: false });
+    expect(result.exitCode).toBe(0);
+    expect(result.stats?.hosts.local).toMatchObject({ failures: 0, changed: 0, unreachable: 0 });
+    expect(result.stats?.hosts.local?.ok).toBeGreaterThan(0);
+  });
+});
