@@ -437,11 +437,14 @@ torrent_count() {
 }
 
 wait_for_database() {
-  local deadline=$((SECONDS + DB_WAIT_SECONDS)) count=""
+  local deadline=$((SECONDS + DB_WAIT_SECONDS)) count="" initial
   log "waiting for the stand-in tracker to write ${DB_FILE}"
+  # Rows left from an earlier run prove nothing: wait for a new one.
+  initial="$(torrent_count)" || initial=0
+  [[ "${initial}" =~ ^[0-9]+$ ]] || initial=0
   while true; do
     count="$(torrent_count)" || count=""
-    if [[ "${count}" =~ ^[0-9]+$ ]] && ((count > 0)); then
+    if [[ "${count}" =~ ^[0-9]+$ ]] && ((count > initial)); then
       break
     fi
     if ((SECONDS >= deadline)); then
@@ -500,13 +503,15 @@ EOF
 cmd_up() {
   require_commands docker ssh ssh-keygen sqlite3 flock timeout realpath
   acquire_lock
-  check_safe_path "$(dirname "${ENV_FILE}")"
   log "bringing up sandbox '${NAME}' (state ${STATE})"
 
   "${SCRIPT_DIR}/base-image.sh"
   prepare_state
   build_image "${TARGET_IMAGE}" "${REPO_ROOT}/sandbox/target"
   build_image "${TRACKER_IMAGE}" "${REPO_ROOT}/sandbox/tracker"
+  # Every rebuild leaves the previous image untagged (several hundred MB);
+  # images still used by a container are kept by prune.
+  docker image prune -f --filter "label=${LABEL_PREFIX}.image" >/dev/null
   create_deployment
   start_target
 

@@ -16,7 +16,7 @@ umask 077
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
-# shellcheck source=lib/lib.sh
+# shellcheck source=SCRIPTDIR/lib/lib.sh
 source /usr/local/lib/tracker-backup/lib.sh
 
 readonly CONFIG_FILE=storage/backup/etc/backup.conf

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# lint.sh: static checks of everything that is not TypeScript: ansible-lint (production
+# profile), yamllint, and bash -n plus shellcheck on every shell script we ship or run.
+# Run from anywhere on a machine prepared by scripts/setup.sh. Exits non-zero on any finding.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+shell_scripts() {
+  git ls-files --cached --others --exclude-standard -- '*.sh' .ci/run
+}
+
+main() {
+  local status=0 script
+  ansible-lint --offline roles/tracker_backup playbooks || status=1
+  yamllint --strict . || status=1
+  while IFS= read -r script; do
+    bash -n "$script" || status=1
+  done < <(shell_scripts)
+  # -x follows `source` lines, so the scripts are checked with the library they load.
+  mapfile -t scripts < <(shell_scripts)
+  shellcheck -x -P roles/tracker_backup/files/lib "${scripts[@]}" || status=1
+  return "$status"
+}
+
+main "$@"

@@ -1,0 +1,166 @@
+// End to end on a real target: environment file -> generated Ansible -> tracker_backup
+// role over SSH -> cron entry, maintenance script, compose backup service and an initial
+// SQLite backup, then cron itself firing the script.
+//
+// Real: ansible-playbook, sshd, the Docker daemon and compose (v1 here), cron, sqlite3.
+// Stand-in: the tracker service (sandbox/tracker), because the upstream Torrust image
+// cannot be pulled here; it writes to the same SQLite database the real one would.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, envVariant, onTarget, sandboxDown, sandboxUp, waitFor, type Sandbox } from './sandbox.js';
+
+let sandbox: Sandbox | undefined;
+const timings: Record<string, number> = {};
+
+async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  try {
+    return await work();
+  } finally {
+    timings[label] = (Date.now() - start) / 1000;
+  }
+}
+
+function target(): Sandbox {
+  if (!sandbox) throw new Error('sandbox was not created');
+  return sandbox;
+}
+
+async function count(glob: string): Promise<number> {
+  const result = await onTarget(target(), `ls -1 ${glob} 2>/dev/null | wc -l`);
+  return Number(result.stdout.trim());
+}
+
+const LOG_LINE = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] /;
+
+beforeAll(async () => {
+  sandbox = await timed('sandbox up', () => sandboxUp('e2e'));
+});
+
+afterAll(async () => {
+  await sandboxDown(sandbox);
+  process.stdout.write(`e2e timings (s): ${JSON.stringify(timings)}\n`);
+});
+
+describe('provision against a fresh sandbox target', () => {
+  it('--check on a fresh host fails on nothing and changes nothing', async () => {
+    const before = await onTarget(target(), 'cat .env; ls -A; ls /etc/cron.d');
+    const run = await timed('provision --check (fresh)', () => cli(['provision', '--env', target().envFile, '--check'], target()));
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('Summary (dry run, nothing was changed):');
+    expect(run.stdout).toMatch(/failed=0 unreachable=0/);
+    const after = await onTarget(target(), 'cat .env; ls -A; ls /etc/cron.d');
+    expect(after.stdout).toBe(before.stdout);
+    expect((await onTarget(target(), 'test ! -e /usr/local/bin/maintenance-backup.sh && test ! -e storage/backup')).exitCode).toBe(0);
+  });
+
+  it('an invalid environment file changes nothing on the host', async () => {
+    const bad = envVariant(target(), 'bad', (env) => {
+      env.backup.retention_days = 0;
+    });
+    const run = await cli(['provision', '--env', bad], target());
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('backup.retention_days: must be at least 1');
+    expect(run.stdout).not.toContain('Running:');
+    expect((await onTarget(target(), 'test ! -e /etc/cron.d/tracker-backup')).exitCode).toBe(0);
+  });
+
+  it('provision installs everything and takes the initial backup', async () => {
+    const run = await timed('provision (fresh)', () => cli(['provision', '--env', target().envFile], target()));
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/backup created: .*\/storage\/backup\/sqlite\/sqlite_\d{8}_\d{6}\.db\.gz/);
+    expect(run.stdout).toMatch(/hosts: 1, changed: [1-9]\d*, failed: 0/);
+    expect(run.stdout).toContain('next scheduled backup: ');
+  });
+
+  it("the cron entry is exactly the guide's expected output", async () => {
+    const cron = await onTarget(target(), 'cat /etc/cron.d/tracker-backup; stat -c "%a %U" /etc/cron.d/tracker-backup');
+    expect(cron.stdout).toBe(
+      `# Backup Maintenance Schedule\n0 3 * * * root cd ${target().deployDir} && /usr/local/bin/maintenance-backup.sh >> /var/log/tracker-backup.log 2>&1\n644 root`,
+    );
+  });
+
+  it('the initial SQLite backup gunzips to a valid database holding the stand-in tracker rows', async () => {
+    const check = await onTarget(
+      target(),
+      `cd storage/backup/sqlite && gunzip -c sqlite_*.db.gz | file -
+       tmp=$(mktemp); gunzip -c "$(ls -1 sqlite_*.db.gz | tail -n 1)" > "$tmp"; sqlite3 "$tmp" 'SELECT count(*) FROM torrents'; rm -f "$tmp"`,
+    );
+    expect(check.exitCode, check.stderr).toBe(0);
+    const [fileType, rows] = check.stdout.split('\n');
+    expect(fileType).toContain('SQLite 3.x database');
+    expect(Number(rows)).toBeGreaterThan(0);
+  });
+
+  it('the config archive lists tracker.toml, prometheus.yml and the Grafana provisioning files', async () => {
+    const tar = await onTarget(target(), 'tar -tzf storage/backup/config/config_*.tar.gz | head -20');
+    expect(tar.stdout).toContain('storage/tracker/etc/tracker.toml');
+    expect(tar.stdout).toContain('storage/prometheus/etc/prometheus.yml');
+    expect(tar.stdout).toContain('storage/grafana/provisioning/');
+  });
+
+  it('the log holds the guide lines, in its format, and the tracker is running again', async () => {
+    const log = (await onTarget(target(), 'cat /var/log/tracker-backup.log')).stdout;
+    const lines = log.split('\n').filter((l) => LOG_LINE.test(l));
+    const order = [
+      'INFO: Tracker stopped successfully',
+      'INFO: Running backup container (via backup profile)...',
+      'INFO: Starting tracker container...',
+      'INFO: Tracker started successfully',
+      'INFO: Backup completed successfully',
+      'Backup maintenance completed (exit code: 0)',
+    ];
+    const positions = order.map((text) => lines.findIndex((l) => l.includes(text)));
+    expect(positions.every((p) => p >= 0), log).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    const running = await onTarget(target(), 'for id in $(docker-compose ps -q tracker); do docker inspect -f "{{.State.Running}}" "$id"; done');
+    expect(running.stdout.trim()).toBe('true');
+  });
+
+  it("the guide's manual command `docker compose run --rm backup` works and `up -d` leaves the service alone", async () => {
+    const before = await count('storage/backup/sqlite/sqlite_*.db.gz');
+    // Stamps have one-second resolution; make sure this backup gets its own.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const manual = await onTarget(target(), 'docker-compose run --rm backup');
+    expect(manual.exitCode, manual.stderr).toBe(0);
+    expect(manual.stdout).toMatch(/INFO: Created .*sqlite_\d{8}_\d{6}\.db\.gz/);
+    expect(await count('storage/backup/sqlite/sqlite_*.db.gz')).toBe(before + 1);
+    const up = await onTarget(target(), 'docker-compose up -d >/dev/null 2>&1; docker-compose ps --services --filter status=running');
+    expect(up.stdout.split('\n')).not.toContain('backup');
+  });
+
+  it('a second provision reports changed=0', async () => {
+    const run = await timed('provision (idempotent re-run)', () => cli(['provision', '--env', target().envFile], target()));
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/hosts: 1, changed: 0, failed: 0/);
+  });
+
+  it('with schedule "* * * * *", cron itself runs the maintenance script and a new backup appears', async () => {
+    const everyMinute = envVariant(target(), 'every-minute', (env) => {
+      env.backup.schedule = '* * * * *';
+    });
+    expect((await cli(['provision', '--env', everyMinute], target())).exitCode).toBe(0);
+    const backupsBefore = await count('storage/backup/sqlite/sqlite_*.db.gz');
+    const runsBefore = Number((await onTarget(target(), 'grep -c "Backup maintenance completed (exit code: 0)" /var/log/tracker-backup.log')).stdout);
+    const fired = await waitFor(150, async () => (await count('storage/backup/sqlite/sqlite_*.db.gz')) > backupsBefore);
+    expect(fired).toBe(true);
+    const done = await waitFor(60, async () => {
+      const runs = Number((await onTarget(target(), 'grep -c "Backup maintenance completed (exit code: 0)" /var/log/tracker-backup.log')).stdout);
+      return runs > runsBefore;
+    });
+    expect(done).toBe(true);
+    // Back to daily so cron stops taking a backup every minute.
+    expect((await cli(['provision', '--env', target().envFile], target())).exitCode).toBe(0);
+  });
+
+  it('backup.enabled false removes the cron entry and keeps the backups', async () => {
+    const disabled = envVariant(target(), 'disabled', (env) => {
+      env.backup.enabled = false;
+    });
+    const backups = await count('storage/backup/sqlite/sqlite_*.db.gz');
+    const run = await cli(['provision', '--env', disabled], target());
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('next scheduled backup: none (backups disabled)');
+    expect((await onTarget(target(), 'test ! -e /etc/cron.d/tracker-backup')).exitCode).toBe(0);
+    expect(await count('storage/backup/sqlite/sqlite_*.db.gz')).toBe(backups);
+  });
+});

@@ -1,0 +1,92 @@
+// Helpers for end-to-end tests: a real sandbox target (scripts/sandbox.sh: sshd in a
+// container on 127.0.0.1, cron, the host's Docker daemon, a stand-in tracker stack),
+// the real CLI as a child process, and commands on the target over real SSH.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { ROOT } from '../helpers.js';
+
+export interface Sandbox {
+  name: string;
+  envFile: string;
+  env: Record<string, any>;
+  /** Scratch directory for rendered projects and env variants. */
+  work: string;
+  deployDir: string;
+}
+
+export async function sandboxUp(prefix: string): Promise<Sandbox> {
+  const name = `${prefix}-${process.pid}`;
+  const work = mkdtempSync(path.join(tmpdir(), `tb-${prefix}-`));
+  const result = await execa(path.join(ROOT, 'scripts/sandbox.sh'), ['up', name], {
+    env: { TRACKER_BACKUP_ENV_DIR: work },
+    stderr: 'inherit',
+  });
+  const envFile = result.stdout.trim().split('\n').pop() as string;
+  const env = JSON.parse(readFileSync(envFile, 'utf8'));
+  return { name, envFile, env, work, deployDir: env.deploy_dir };
+}
+
+export async function sandboxDown(sandbox: Sandbox | undefined): Promise<void> {
+  if (!sandbox) return;
+  await execa(path.join(ROOT, 'scripts/sandbox.sh'), ['down', sandbox.name], { stdio: 'inherit', reject: false });
+}
+
+/** Writes a variant of the sandbox's env file and returns its path. */
+export function envVariant(sandbox: Sandbox, label: string, change: (env: Record<string, any>) => void): string {
+  const env = structuredClone(sandbox.env);
+  change(env);
+  const file = path.join(sandbox.work, `${label}.json`);
+  writeFileSync(file, JSON.stringify(env, null, 2));
+  return file;
+}
+
+export interface CliRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as an operator runs it, in its own process; Ansible's output is kept for the assertions. */
+export async function cli(args: string[], sandbox: Sandbox): Promise<CliRun> {
+  const result = await execa('npx', ['tsx', 'src/cli/bin.ts', ...args, '--out', path.join(sandbox.work, 'ansible')], {
+    cwd: ROOT,
+    reject: false,
+    env: { NO_COLOR: '1' },
+    all: true,
+  });
+  // Shown in the test log, so a failure can be read without running it again.
+  process.stdout.write(result.all ?? '');
+  return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A command run as root on the target, over the same SSH access Ansible uses. */
+export async function onTarget(sandbox: Sandbox, script: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const ssh = sandbox.env.ssh_credentials;
+  const result = await execa(
+    'ssh',
+    [
+      '-i', ssh.private_key_path,
+      '-p', String(ssh.port),
+      '-o', 'StrictHostKeyChecking=no',
+      '-o', 'UserKnownHostsFile=/dev/null',
+      '-o', 'BatchMode=yes',
+      '-o', 'LogLevel=ERROR',
+      `${ssh.username}@${sandbox.env.instance.host}`,
+      'sudo bash -s',
+    ],
+    { input: `set -euo pipefail\ncd ${sandbox.deployDir}\n${script}`, reject: false },
+  );
+  return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Polls `probe` every 2 s until it returns true or `seconds` pass; no timing is asserted. */
+export async function waitFor(seconds: number, probe: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await probe()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  return probe();
+}
