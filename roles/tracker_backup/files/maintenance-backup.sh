@@ -40,6 +40,27 @@ detect_compose() {
   fi
 }
 
+# Compose prints its own progress lines ("Stopping x ... done"); they get the log format
+# too, so every line of /var/log/tracker-backup.log parses the same way. Lines from the
+# backup container already have it and pass through unchanged.
+relay_output() {
+  local line
+  while IFS= read -r line; do
+    line="${line//$'\r'/}"
+    [[ -z "$line" ]] && continue
+    if [[ "$line" =~ ^\[[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9:]{8}\]\  ]]; then
+      printf '%s\n' "$line"
+    else
+      log INFO "compose: $line"
+    fi
+  done
+}
+
+compose() {
+  "${COMPOSE[@]}" "$@" 2>&1 | relay_output
+  return "${PIPESTATUS[0]}"
+}
+
 tracker_running() {
   local id
   # v1 lists stopped containers too, so ask docker for each container's state.
@@ -51,7 +72,7 @@ tracker_running() {
 
 stop_tracker() {
   log INFO "Stopping tracker container..."
-  "${COMPOSE[@]}" stop "$TRACKER_SERVICE" || die "could not stop the tracker service '$TRACKER_SERVICE'"
+  compose stop "$TRACKER_SERVICE" || die "could not stop the tracker service '$TRACKER_SERVICE'"
   TRACKER_STOPPED=true
   STOPPED_AT="$(date +%s)"
   log INFO "Tracker stopped successfully"
@@ -60,7 +81,7 @@ stop_tracker() {
 start_tracker() {
   local waited=0
   log INFO "Starting tracker container..."
-  if ! "${COMPOSE[@]}" start "$TRACKER_SERVICE"; then
+  if ! compose start "$TRACKER_SERVICE"; then
     log ERROR "could not start the tracker service '$TRACKER_SERVICE'"
     return 1
   fi
@@ -78,7 +99,7 @@ start_tracker() {
 
 run_backup_container() {
   # -T: no TTY under cron; the profile keeps `up -d` from ever starting this service.
-  "${COMPOSE[@]}" --profile backup run --rm -T "$BACKUP_SERVICE" "$@"
+  compose --profile backup run --rm -T "$BACKUP_SERVICE" "$@"
 }
 
 # Runs on every exit, including failures and signals: the tracker must not stay down
