@@ -2,21 +2,29 @@
 #
 # Creates, inspects and removes local "sandbox targets": Debian containers that
 # Ansible reaches over real SSH on 127.0.0.1, each holding a pre-existing Torrust
-# tracker deployment (a stand-in tracker writing a live SQLite database) that the
-# backup tooling can be installed on and tested against.
+# tracker deployment (a stand-in tracker writing a live SQLite database, or with
+# --driver mysql a live MariaDB database in a `mysql` service) that the backup
+# tooling can be installed on and tested against.
 #
 # Where to run: on the Docker host, as root, from anywhere inside the repository.
 # Needs: docker (daemon running), docker-compose (v1 or v2 as `docker-compose`,
-# only for `down` when the target is gone), ssh, ssh-keygen, sqlite3, flock,
-# debootstrap (only the first time, see scripts/base-image.sh).
+# only for `down` when the target is gone), ssh, ssh-keygen, sqlite3, python3,
+# flock, debootstrap (only the first time, see scripts/base-image.sh).
 #
-# Usage: scripts/sandbox.sh up|down|status [NAME]   (see usage() or --help)
+# Usage: scripts/sandbox.sh up [NAME] [--driver sqlite3|mysql]
+#        scripts/sandbox.sh down|status [NAME]      (see usage() or --help)
 #
 # Environment:
-#   TRACKER_BACKUP_SANDBOX_ROOT  state directory root (default /srv/tracker-backup-sandbox)
-#   TRACKER_BACKUP_ENV_DIR       where `up` writes the environment file
-#                                (default: envs/ at the repository root)
-#   TRACKER_BACKUP_CACHE         base image cache (see scripts/base-image.sh)
+#   TRACKER_BACKUP_SANDBOX_ROOT   state directory root (default /srv/tracker-backup-sandbox)
+#   TRACKER_BACKUP_ENV_DIR        where `up` writes the environment file
+#                                 (default: envs/ at the repository root)
+#   TRACKER_BACKUP_CACHE          base image cache (see scripts/base-image.sh)
+#   TRACKER_BACKUP_SANDBOX_DRIVER database driver of a new sandbox when --driver
+#                                 is not given: sqlite3 (default) or mysql
+#   TRACKER_BACKUP_SANDBOX_MYSQL_PASSWORD
+#                                 tracker_user's MySQL password of a new mysql
+#                                 sandbox (default: a deliberately hostile one,
+#                                 see DEFAULT_MYSQL_PASSWORD)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,11 +32,21 @@ REPO_ROOT="$(dirname "${SCRIPT_DIR}")"
 readonly SCRIPT_DIR REPO_ROOT
 readonly TARGET_IMAGE="tracker-backup-sandbox/target:latest"
 readonly TRACKER_IMAGE="tracker-backup-sandbox/tracker:latest"
+readonly MARIADB_IMAGE="tracker-backup-sandbox/mariadb:latest"
 readonly SSH_USER="torrust"
 readonly SSH_HOST="127.0.0.1"
 readonly SSH_WAIT_SECONDS=60
 readonly DB_WAIT_SECONDS=60
 readonly LABEL_PREFIX="tracker-backup-sandbox"
+readonly MYSQL_SERVICE="mysql"
+readonly MYSQL_DATABASE="torrust_tracker"
+readonly MYSQL_USER="tracker_user"
+readonly MYSQL_PORT=3306
+# Quotes, a command substitution, backticks, spaces, a backslash and an Ansible
+# template: whatever passes this password along unescaped breaks (or runs
+# `touch /tmp/pwned`), so the default exercises every layer that handles it.
+# shellcheck disable=SC2016 # nothing here is meant to expand
+readonly DEFAULT_MYSQL_PASSWORD='p'\''"$(touch /tmp/pwned) `id` sp ace\back{{x}}'
 
 # Set by init_paths.
 NAME=""
@@ -41,6 +59,15 @@ PROJECT=""
 ENV_NAME=""
 ENV_FILE=""
 DB_FILE=""
+DRIVER_FILE=""
+MYSQL_PASSWORD_FILE=""
+# Set by ensure_mysql_password / load_mysql_password (mysql sandboxes only).
+MYSQL_PASSWORD=""
+# sqlite3 or mysql: requested by --driver / TRACKER_BACKUP_SANDBOX_DRIVER
+# (REQUESTED_DRIVER, empty when neither is given), then settled by
+# resolve_driver from what an existing sandbox was created with.
+REQUESTED_DRIVER=""
+DRIVER=""
 # Set once the target's SSH port is known.
 PORT=""
 
@@ -60,7 +87,8 @@ die() {
 usage() {
   cat <<'EOF'
 Usage:
-  scripts/sandbox.sh up [NAME]      create or reuse sandbox NAME and print the path
+  scripts/sandbox.sh up [NAME] [--driver sqlite3|mysql]
+                                    create or reuse sandbox NAME and print the path
                                     of its environment file (last line of stdout)
   scripts/sandbox.sh down [NAME]    remove sandbox NAME completely
   scripts/sandbox.sh status [NAME]  show target, SSH and tracker state
@@ -71,10 +99,21 @@ NAME defaults to "default" and may contain a-z, 0-9 and "-" (not first).
 The environment file is envs/sandbox.json for NAME=default and
 envs/sandbox-NAME.json otherwise.
 
+--driver picks the tracker's database when the sandbox is created: sqlite3
+(default; a SQLite file written by the stand-in tracker) or mysql (a MariaDB
+`mysql` service on database_network, database torrust_tracker, user
+tracker_user). An existing sandbox keeps its driver; asking for the other one
+is an error (run `down` first).
+
 Environment:
-  TRACKER_BACKUP_SANDBOX_ROOT  state root (default /srv/tracker-backup-sandbox)
-  TRACKER_BACKUP_ENV_DIR       environment file directory (default <repo>/envs)
-  TRACKER_BACKUP_CACHE         base image cache (default /var/cache/tracker-backup)
+  TRACKER_BACKUP_SANDBOX_ROOT    state root (default /srv/tracker-backup-sandbox)
+  TRACKER_BACKUP_ENV_DIR         environment file directory (default <repo>/envs)
+  TRACKER_BACKUP_CACHE           base image cache (default /var/cache/tracker-backup)
+  TRACKER_BACKUP_SANDBOX_DRIVER  driver when --driver is not given (sqlite3|mysql)
+  TRACKER_BACKUP_SANDBOX_MYSQL_PASSWORD
+                                 tracker_user's password for a new mysql sandbox
+                                 (default: a hostile one with quotes, $(...),
+                                 backticks, spaces, a backslash and {{x}})
 EOF
 }
 
@@ -104,6 +143,8 @@ init_paths() {
   DEPLOY="${STATE}/torrust"
   KEY="${STATE}/id_ed25519"
   DB_FILE="${DEPLOY}/storage/tracker/lib/database/tracker.db"
+  DRIVER_FILE="${STATE}/driver"
+  MYSQL_PASSWORD_FILE="${DEPLOY}/storage/mysql/etc/tracker-password"
   CONTAINER="tbsandbox-${NAME}"
   PROJECT="tbsandbox-${NAME}"
 
@@ -127,6 +168,37 @@ acquire_lock() {
   fi
 }
 
+# The driver a sandbox was created with, from STATE; empty for a new sandbox.
+# A sandbox from before --driver existed is a sqlite3 one.
+recorded_driver() {
+  if [[ -f "${DRIVER_FILE}" ]]; then
+    cat -- "${DRIVER_FILE}"
+  elif [[ -f "${STATE}/sandbox-id" ]]; then
+    printf 'sqlite3\n'
+  fi
+}
+
+# An existing sandbox keeps its driver (its deployment files and database are
+# made for it); only an explicit request for the other one is an error.
+resolve_driver() {
+  local recorded
+  recorded="$(recorded_driver)"
+  case "${recorded}" in
+    "")
+      DRIVER="${REQUESTED_DRIVER:-sqlite3}"
+      ;;
+    sqlite3 | mysql)
+      if [[ -n "${REQUESTED_DRIVER}" && "${REQUESTED_DRIVER}" != "${recorded}" ]]; then
+        die "sandbox '${NAME}' uses driver ${recorded}, not ${REQUESTED_DRIVER}; run 'scripts/sandbox.sh down ${NAME}' first"
+      fi
+      DRIVER="${recorded}"
+      ;;
+    *)
+      die "unknown driver '${recorded}' in ${DRIVER_FILE}"
+      ;;
+  esac
+}
+
 # --- docker helpers ---------------------------------------------------------
 
 container_state() {
@@ -144,6 +216,20 @@ project_containers() {
 tracker_status() {
   docker ps -a --filter "label=com.docker.compose.project=${PROJECT}" \
     --filter "label=com.docker.compose.service=tracker" --format '{{.Status}}' | head -n 1
+}
+
+service_container() {
+  docker ps -aq --filter "label=com.docker.compose.project=${PROJECT}" \
+    --filter "label=com.docker.compose.service=$1" | head -n 1
+}
+
+# healthy, starting or unhealthy while it runs, else the container's state
+# (exited, restarting, ...); empty when the mysql container does not exist.
+mysql_health() {
+  local id
+  id="$(service_container "${MYSQL_SERVICE}")"
+  [[ -n "${id}" ]] || return 0
+  docker inspect -f '{{if ne .State.Status "running"}}{{.State.Status}}{{else if .State.Health}}{{.State.Health.Status}}{{else}}running{{end}}' "${id}" 2>/dev/null || true
 }
 
 target_port() {
@@ -209,6 +295,9 @@ prepare_state() {
     # Ties the target container to this STATE; see start_target.
     cat /proc/sys/kernel/random/uuid >"${STATE}/sandbox-id"
   fi
+  if [[ ! -f "${DRIVER_FILE}" ]]; then
+    printf '%s\n' "${DRIVER}" >"${DRIVER_FILE}"
+  fi
   mkdir -p "${STATE}/logs" "${DEPLOY}"
 
   if [[ ! -f "${KEY}" ]]; then
@@ -225,6 +314,9 @@ prepare_state() {
 write_if_missing() {
   local path="$1"
   if [[ -e "${path}" ]]; then
+    # Drained so that a writer piping into us does not die of SIGPIPE
+    # (which pipefail would turn into a failed `up`).
+    cat >/dev/null
     return 0
   fi
   mkdir -p "$(dirname "${path}")"
@@ -232,11 +324,8 @@ write_if_missing() {
   mv -f "${path}.tmp.$$" "${path}"
 }
 
-create_deployment() {
-  log "ensuring the pre-existing tracker deployment in ${DEPLOY}"
-  mkdir -p "${DEPLOY}/storage/tracker/lib/database"
-
-  write_if_missing "${DEPLOY}/docker-compose.yml" <<EOF
+compose_file_sqlite3() {
+  cat <<EOF
 # Torrust tracker deployment as the Torrust deployer would leave it, except that
 # the tracker image is a local STAND-IN (sandbox/tracker) for torrust/tracker.
 services:
@@ -258,14 +347,94 @@ services:
         max-size: "10m"
         max-file: "3"
 EOF
+}
 
-  # A fixed project name keeps several sandboxes on one daemon apart and makes
-  # the name independent of the directory (always "torrust").
-  write_if_missing "${DEPLOY}/.env" <<EOF
-COMPOSE_PROJECT_NAME=${PROJECT}
+# The password is not in this file: compose would interpolate any "$" in it,
+# and the file is not secret. Both services read it from a 0600 file instead.
+compose_file_mysql() {
+  cat <<EOF
+# Torrust tracker deployment with MySQL as the Torrust deployer would leave it,
+# except that the images are local STAND-INS: sandbox/tracker for
+# torrust/tracker and sandbox/mariadb (a real MariaDB server) for mysql.
+services:
+  ${MYSQL_SERVICE}:
+    image: ${MARIADB_IMAGE}
+    restart: unless-stopped
+    # mariadbd is PID 1 and shuts down on SIGTERM within a second or two; the
+    # grace period only matters for a large InnoDB buffer pool.
+    stop_grace_period: 30s
+    volumes:
+      - ./storage/mysql/data:/var/lib/mysql
+      - ./storage/mysql/etc/tracker-password:/run/secrets/tracker-password:ro
+    networks:
+      - database_network
+    healthcheck:
+      test: ["CMD", "mariadb-admin", "--protocol=socket", "--socket=/run/mysqld/mysqld.sock", "--user=root", "ping"]
+      interval: 2s
+      timeout: 5s
+      retries: 5
+      start_period: 120s
+    logging:
+      driver: json-file
+      options:
+        max-size: "10m"
+        max-file: "3"
+
+  tracker:
+    image: ${TRACKER_IMAGE}
+    init: true
+    restart: unless-stopped
+    stop_grace_period: 5s
+    depends_on:
+      ${MYSQL_SERVICE}:
+        condition: service_healthy
+    environment:
+      - DATABASE_DRIVER=mysql
+      - MYSQL_HOST=${MYSQL_SERVICE}
+      - MYSQL_PORT=${MYSQL_PORT}
+      - MYSQL_DATABASE=${MYSQL_DATABASE}
+      - MYSQL_USER=${MYSQL_USER}
+      - MYSQL_PASSWORD_FILE=/run/secrets/mysql-password
+      - TORRUST_TRACKER_CONFIG_TOML_PATH=/etc/torrust/tracker/tracker.toml
+    volumes:
+      - ./storage/tracker/lib:/var/lib/torrust/tracker
+      - ./storage/tracker/etc:/etc/torrust/tracker:ro
+      - ./storage/mysql/etc/tracker-password:/run/secrets/mysql-password:ro
+    networks:
+      - default
+      - database_network
+    logging:
+      driver: json-file
+      options:
+        max-size: "10m"
+        max-file: "3"
+
+networks:
+  database_network: {}
 EOF
+}
 
-  write_if_missing "${DEPLOY}/storage/tracker/etc/tracker.toml" <<'EOF'
+tracker_toml_database_sqlite3() {
+  cat <<'EOF'
+[core.database]
+driver = "sqlite3"
+path = "/var/lib/torrust/tracker/database/tracker.db"
+EOF
+}
+
+tracker_toml_database_mysql() {
+  cat <<EOF
+[core.database]
+driver = "mysql"
+# The password part is a placeholder: the stand-in tracker does not read this
+# file (it reads MYSQL_PASSWORD_FILE), and the real password lives only in
+# storage/mysql/etc/tracker-password (mode 0600).
+path = "mysql://${MYSQL_USER}:password-in-storage-mysql-etc@${MYSQL_SERVICE}:${MYSQL_PORT}/${MYSQL_DATABASE}"
+EOF
+}
+
+tracker_toml() {
+  cat <<'EOF'
 [metadata]
 app = "torrust-tracker"
 purpose = "configuration"
@@ -284,9 +453,9 @@ tracker_usage_statistics = true
 interval = 120
 interval_min = 120
 
-[core.database]
-driver = "sqlite3"
-path = "/var/lib/torrust/tracker/database/tracker.db"
+EOF
+  "tracker_toml_database_${DRIVER}"
+  cat <<'EOF'
 
 [core.net]
 external_ip = "0.0.0.0"
@@ -312,6 +481,57 @@ admin = "sandbox-admin-token"
 [health_check_api]
 bind_address = "127.0.0.1:1313"
 EOF
+}
+
+# Reads the password file exactly (the "x" keeps trailing newlines) into
+# MYSQL_PASSWORD.
+load_mysql_password() {
+  local password
+  password="$(cat -- "${MYSQL_PASSWORD_FILE}" && printf x)" || die "cannot read ${MYSQL_PASSWORD_FILE}"
+  MYSQL_PASSWORD="${password%x}"
+}
+
+# The password file is the only copy the deployment has: the mysql service
+# creates tracker_user with it on its first start, the stand-in tracker logs in
+# with it. A later `up` keeps it, since the database user already exists.
+ensure_mysql_password() {
+  local requested="${TRACKER_BACKUP_SANDBOX_MYSQL_PASSWORD:-${DEFAULT_MYSQL_PASSWORD}}"
+  install -d -m 0700 "$(dirname "${MYSQL_PASSWORD_FILE}")"
+  if [[ -f "${MYSQL_PASSWORD_FILE}" ]]; then
+    load_mysql_password
+    if [[ -n "${TRACKER_BACKUP_SANDBOX_MYSQL_PASSWORD:-}" && "${MYSQL_PASSWORD}" != "${requested}" ]]; then
+      warn "keeping the password in ${MYSQL_PASSWORD_FILE}: tracker_user already exists with it; TRACKER_BACKUP_SANDBOX_MYSQL_PASSWORD only applies to a new sandbox"
+    fi
+    return 0
+  fi
+  # The environment file is JSON, which cannot carry arbitrary bytes.
+  printf '%s' "${requested}" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1 \
+    || die "TRACKER_BACKUP_SANDBOX_MYSQL_PASSWORD is not valid UTF-8"
+  # printf '%s': no trailing newline, the file holds exactly the password.
+  (umask 077 && printf '%s' "${requested}" >"${MYSQL_PASSWORD_FILE}.tmp.$$")
+  chmod 0600 "${MYSQL_PASSWORD_FILE}.tmp.$$"
+  mv -f "${MYSQL_PASSWORD_FILE}.tmp.$$" "${MYSQL_PASSWORD_FILE}"
+  MYSQL_PASSWORD="${requested}"
+}
+
+create_deployment() {
+  log "ensuring the pre-existing tracker deployment in ${DEPLOY} (driver ${DRIVER})"
+  mkdir -p "${DEPLOY}/storage/tracker/lib/database"
+  if [[ "${DRIVER}" == "mysql" ]]; then
+    # The data directory ends up owned by the container's mysql user.
+    mkdir -p "${DEPLOY}/storage/mysql/data"
+    ensure_mysql_password
+  fi
+
+  "compose_file_${DRIVER}" | write_if_missing "${DEPLOY}/docker-compose.yml"
+
+  # A fixed project name keeps several sandboxes on one daemon apart and makes
+  # the name independent of the directory (always "torrust").
+  write_if_missing "${DEPLOY}/.env" <<EOF
+COMPOSE_PROJECT_NAME=${PROJECT}
+EOF
+
+  tracker_toml | write_if_missing "${DEPLOY}/storage/tracker/etc/tracker.toml"
 
   write_if_missing "${DEPLOY}/storage/prometheus/etc/prometheus.yml" <<'EOF'
 global:
@@ -430,15 +650,56 @@ start_stack() {
     || die "'docker-compose up -d' in ${DEPLOY} on the target failed"
 }
 
-torrent_count() {
+torrent_count_sqlite3() {
   # -readonly: never create the file or take a write lock next to the tracker.
   [[ -f "${DB_FILE}" ]] || return 1
   sqlite3 -readonly -cmd '.timeout 2000' "${DB_FILE}" 'SELECT count(*) FROM torrents;' 2>/dev/null
 }
 
+# As root through the server's unix socket, the only way root can log in.
+torrent_count_mysql() {
+  local id
+  id="$(service_container "${MYSQL_SERVICE}")"
+  [[ -n "${id}" ]] || return 1
+  timeout 15 docker exec "${id}" mariadb --user=root --batch --skip-column-names \
+    --execute='SELECT count(*) FROM torrents;' "${MYSQL_DATABASE}" 2>/dev/null
+}
+
+torrent_count() {
+  "torrent_count_${DRIVER}"
+}
+
+database_description() {
+  if [[ "${DRIVER}" == "mysql" ]]; then
+    printf 'database %s of the %s service' "${MYSQL_DATABASE}" "${MYSQL_SERVICE}"
+  else
+    printf '%s' "${DB_FILE}"
+  fi
+}
+
+# `docker-compose up -d` already waits for it (depends_on: service_healthy);
+# this also covers a compose that does not, and gives a clear error.
+wait_for_mysql() {
+  local deadline=$((SECONDS + DB_WAIT_SECONDS)) health=""
+  log "waiting for the ${MYSQL_SERVICE} service to be healthy"
+  while true; do
+    health="$(mysql_health)"
+    [[ "${health}" != "healthy" ]] || break
+    if ((SECONDS >= deadline)) || [[ "${health}" == "unhealthy" || "${health}" == "exited" ]]; then
+      docker logs --tail 30 "$(service_container "${MYSQL_SERVICE}")" >&2 || true
+      die "the ${MYSQL_SERVICE} service is not healthy (${health:-absent})"
+    fi
+    sleep 0.5
+  done
+  log "the ${MYSQL_SERVICE} service is healthy"
+}
+
 wait_for_database() {
   local deadline=$((SECONDS + DB_WAIT_SECONDS)) count="" initial
-  log "waiting for the stand-in tracker to write ${DB_FILE}"
+  if [[ "${DRIVER}" == "mysql" ]]; then
+    wait_for_mysql
+  fi
+  log "waiting for the stand-in tracker to write $(database_description)"
   # Rows left from an earlier run prove nothing: wait for a new one.
   initial="$(torrent_count)" || initial=0
   [[ "${initial}" =~ ^[0-9]+$ ]] || initial=0
@@ -448,67 +709,83 @@ wait_for_database() {
       break
     fi
     if ((SECONDS >= deadline)); then
-      docker logs --tail 30 "$(project_containers | head -n 1)" >&2 || true
-      die "no rows in torrents of ${DB_FILE} after ${DB_WAIT_SECONDS}s (tracker: $(tracker_status))"
+      docker logs --tail 30 "$(service_container tracker)" >&2 || true
+      die "no new rows in torrents of $(database_description) after ${DB_WAIT_SECONDS}s (tracker: $(tracker_status))"
     fi
     sleep 0.5
   done
   log "tracker database has ${count} torrents"
 }
 
+# A real JSON encoder writes the file: the MySQL password may hold quotes,
+# backslashes and anything else. Values reach python3 through the environment,
+# never through its command line or its source.
 write_env_file() {
   local tmp
   mkdir -p "$(dirname "${ENV_FILE}")"
   tmp="${ENV_FILE}.tmp.$$"
-  # Values need no JSON escaping: paths are limited by check_safe_path and the
-  # name by init_paths.
-  cat >"${tmp}" <<EOF
-{
-  "\$schema": "../schemas/environment.schema.json",
-  "environment": {
-    "name": "${ENV_NAME}"
-  },
-  "ssh_credentials": {
-    "private_key_path": "${KEY}",
-    "public_key_path": "${KEY}.pub",
-    "username": "${SSH_USER}",
-    "port": ${PORT}
-  },
-  "instance": {
-    "host": "${SSH_HOST}"
-  },
-  "deploy_dir": "${DEPLOY}",
-  "ansible": {
-    "host_key_checking": false
-  },
-  "tracker": {
-    "core": {
-      "database": {
-        "driver": "sqlite3",
-        "database_name": "tracker.db"
-      },
-      "private": false
+  SANDBOX_OUT="${tmp}" SANDBOX_ENV_NAME="${ENV_NAME}" SANDBOX_KEY="${KEY}" \
+    SANDBOX_SSH_USER="${SSH_USER}" SANDBOX_PORT="${PORT}" SANDBOX_HOST="${SSH_HOST}" \
+    SANDBOX_DEPLOY="${DEPLOY}" SANDBOX_DRIVER="${DRIVER}" \
+    SANDBOX_MYSQL_HOST="${MYSQL_SERVICE}" SANDBOX_MYSQL_PORT="${MYSQL_PORT}" \
+    SANDBOX_MYSQL_DATABASE="${MYSQL_DATABASE}" SANDBOX_MYSQL_USER="${MYSQL_USER}" \
+    SANDBOX_MYSQL_PASSWORD="${MYSQL_PASSWORD}" \
+    python3 - <<'PY' || die "could not write ${ENV_FILE}"
+import json
+import os
+
+e = os.environ
+if e["SANDBOX_DRIVER"] == "mysql":
+    database = {
+        "driver": "mysql",
+        "host": e["SANDBOX_MYSQL_HOST"],
+        "port": int(e["SANDBOX_MYSQL_PORT"]),
+        "database_name": e["SANDBOX_MYSQL_DATABASE"],
+        "username": e["SANDBOX_MYSQL_USER"],
+        "password": e["SANDBOX_MYSQL_PASSWORD"],
     }
-  },
-  "backup": {
-    "schedule": "0 3 * * *",
-    "retention_days": 7
-  }
+    mode = 0o600  # it holds the password
+else:
+    database = {"driver": "sqlite3", "database_name": "tracker.db"}
+    mode = 0o666  # minus the umask, as a shell redirection creates files
+
+env = {
+    "$schema": "../schemas/environment.schema.json",
+    "environment": {"name": e["SANDBOX_ENV_NAME"]},
+    "ssh_credentials": {
+        "private_key_path": e["SANDBOX_KEY"],
+        "public_key_path": e["SANDBOX_KEY"] + ".pub",
+        "username": e["SANDBOX_SSH_USER"],
+        "port": int(e["SANDBOX_PORT"]),
+    },
+    "instance": {"host": e["SANDBOX_HOST"]},
+    "deploy_dir": e["SANDBOX_DEPLOY"],
+    "ansible": {"host_key_checking": False},
+    "tracker": {"core": {"database": database, "private": False}},
+    "backup": {"schedule": "0 3 * * *", "retention_days": 7},
 }
-EOF
+fd = os.open(e["SANDBOX_OUT"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+with os.fdopen(fd, "w", encoding="utf-8") as out:
+    json.dump(env, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+PY
   mv -f "${tmp}" "${ENV_FILE}"
   log "wrote environment file ${ENV_FILE}"
 }
 
 cmd_up() {
-  require_commands docker ssh ssh-keygen sqlite3 flock timeout realpath
+  require_commands docker ssh ssh-keygen sqlite3 python3 iconv flock timeout realpath
   acquire_lock
-  log "bringing up sandbox '${NAME}' (state ${STATE})"
+  resolve_driver
+  log "bringing up sandbox '${NAME}' (state ${STATE}, driver ${DRIVER})"
 
   "${SCRIPT_DIR}/base-image.sh"
   prepare_state
   build_image "${TARGET_IMAGE}" "${REPO_ROOT}/sandbox/target"
   build_image "${TRACKER_IMAGE}" "${REPO_ROOT}/sandbox/tracker"
+  if [[ "${DRIVER}" == "mysql" ]]; then
+    build_image "${MARIADB_IMAGE}" "${REPO_ROOT}/sandbox/mariadb"
+  fi
   # Every rebuild leaves the previous image untagged (several hundred MB);
   # images still used by a container are kept by prune.
   docker image prune -f --filter "label=${LABEL_PREFIX}.image" >/dev/null
@@ -612,8 +889,10 @@ cmd_down() {
 
 cmd_status() {
   require_commands docker realpath
-  local state tracker count="-" ssh_state="-" rc=0
+  local state tracker count="-" ssh_state="-" mysql="" rc=0
 
+  DRIVER="$(recorded_driver)"
+  DRIVER="${DRIVER:-sqlite3}"
   state="$(container_state "${CONTAINER}")"
   tracker="$(tracker_status)"
   if [[ "${state}" == "running" ]] && PORT="$(target_port)"; then
@@ -624,16 +903,24 @@ cmd_status() {
     fi
   fi
   count="$(torrent_count)" || count="-"
+  if [[ "${DRIVER}" == "mysql" ]]; then
+    mysql="$(mysql_health)"
+  fi
 
   printf 'sandbox:          %s\n' "${NAME}"
+  printf 'driver:           %s\n' "${DRIVER}"
   printf 'target container: %s (%s)\n' "${CONTAINER}" "${state:-absent}"
   printf 'ssh:              %s@%s port %s (login %s)\n' "${SSH_USER}" "${SSH_HOST}" "${PORT:--}" "${ssh_state}"
   printf 'tracker:          %s (compose project %s)\n' "${tracker:-absent}" "${PROJECT}"
+  if [[ "${DRIVER}" == "mysql" ]]; then
+    printf 'mysql service:    %s\n' "${mysql:-absent}"
+  fi
   printf 'torrents rows:    %s\n' "${count}"
   printf 'state dir:        %s (%s)\n' "${STATE}" "$([[ -d "${STATE}" ]] && echo present || echo absent)"
   printf 'env file:         %s (%s)\n' "${ENV_FILE}" "$([[ -f "${ENV_FILE}" ]] && echo present || echo absent)"
 
   [[ "${ssh_state}" == "ok" && "${tracker}" == Up* ]] || rc=1
+  [[ "${DRIVER}" != "mysql" || "${mysql}" == "healthy" ]] || rc=1
   return "${rc}"
 }
 
@@ -654,9 +941,41 @@ main() {
       die "unknown command: ${cmd}"
       ;;
   esac
-  (($# <= 2)) || die "too many arguments; usage: scripts/sandbox.sh ${cmd} [NAME]"
+  shift
 
-  init_paths "${2:-default}"
+  local name="" arg
+  REQUESTED_DRIVER="${TRACKER_BACKUP_SANDBOX_DRIVER:-}"
+  while (($# > 0)); do
+    arg="$1"
+    shift
+    case "${arg}" in
+      --driver | --driver=*)
+        [[ "${cmd}" == "up" ]] || die "--driver only applies to 'up'"
+        if [[ "${arg}" == --driver ]]; then
+          (($# > 0)) || die "--driver needs a value: sqlite3 or mysql"
+          REQUESTED_DRIVER="$1"
+          shift
+        else
+          REQUESTED_DRIVER="${arg#--driver=}"
+        fi
+        ;;
+      -*)
+        die "unknown option: ${arg}"
+        ;;
+      *)
+        [[ -z "${name}" ]] || die "too many arguments; see scripts/sandbox.sh --help"
+        name="${arg}"
+        ;;
+    esac
+  done
+  if [[ "${cmd}" == "up" ]]; then
+    case "${REQUESTED_DRIVER}" in
+      "" | sqlite3 | mysql) ;;
+      *) die "unsupported driver '${REQUESTED_DRIVER}' (--driver / TRACKER_BACKUP_SANDBOX_DRIVER): use sqlite3 or mysql" ;;
+    esac
+  fi
+
+  init_paths "${name:-default}"
   "cmd_${cmd}"
 }
 

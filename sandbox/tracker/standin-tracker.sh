@@ -17,9 +17,12 @@
 # Environment:
 #   DATABASE_DRIVER          sqlite3 (default) or mysql
 #   SQLITE_PATH              default /var/lib/torrust/tracker/database/tracker.db
-#   MYSQL_HOST, MYSQL_PORT (3306), MYSQL_DATABASE, MYSQL_USER, MYSQL_PWD
-#                            (the clients read MYSQL_PWD themselves, so the
-#                            password never appears on a command line)
+#   MYSQL_HOST, MYSQL_PORT (3306), MYSQL_DATABASE, MYSQL_USER
+#   MYSQL_PASSWORD_FILE      file holding the password, read byte for byte (no
+#                            newline is stripped); any characters are fine
+#   MYSQL_PWD                the password itself, when MYSQL_PASSWORD_FILE is unset
+#                            (the password reaches the client only through the
+#                            MYSQL_PWD environment variable, never a command line)
 #   STANDIN_INTERVAL         seconds between inserts (default 0.2)
 #   STANDIN_LOG_EVERY        log a progress line every N inserts (default 50)
 set -euo pipefail
@@ -125,11 +128,23 @@ mysql_run() {
     --batch --skip-column-names --execute="$1"
 }
 
+# Exports MYSQL_PWD from MYSQL_PASSWORD_FILE. The trailing "x" keeps command
+# substitution from eating trailing newlines, so the password is exactly the
+# file's content. It is never expanded anywhere else than into MYSQL_PWD.
+mysql_load_password() {
+  local password
+  [[ -n "${MYSQL_PASSWORD_FILE:-}" ]] || return 0
+  [[ -r "${MYSQL_PASSWORD_FILE}" ]] || die "cannot read MYSQL_PASSWORD_FILE ${MYSQL_PASSWORD_FILE}"
+  password="$(cat -- "${MYSQL_PASSWORD_FILE}" && printf x)" || die "cannot read MYSQL_PASSWORD_FILE ${MYSQL_PASSWORD_FILE}"
+  export MYSQL_PWD="${password%x}"
+}
+
 mysql_init() {
-  local var waited=0
+  local var err="" waited=0
   for var in MYSQL_HOST MYSQL_DATABASE MYSQL_USER; do
     [[ -n "${!var:-}" ]] || die "DATABASE_DRIVER=mysql needs ${var}"
   done
+  mysql_load_password
   if command -v mariadb >/dev/null 2>&1; then
     MYSQL_CLIENT="mariadb"
   elif command -v mysql >/dev/null 2>&1; then
@@ -139,9 +154,9 @@ mysql_init() {
   fi
 
   # The database container usually starts at the same time as the tracker.
-  until mysql_run 'SELECT 1;' >/dev/null 2>&1; do
+  until err="$(mysql_run 'SELECT 1;' 2>&1 >/dev/null)"; do
     ((STOP)) && exit 0
-    ((waited < 120)) || die "MySQL at ${MYSQL_HOST}:${MYSQL_PORT:-3306} not reachable after ${waited}s"
+    ((waited < 120)) || die "MySQL at ${MYSQL_HOST}:${MYSQL_PORT:-3306} not usable after ${waited}s: ${err}"
     pause 1
     waited=$((waited + 1))
   done

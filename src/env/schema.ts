@@ -128,6 +128,27 @@ export const backupSchema = z.strictObject({
     description: 'Compose service stopped during a backup. Default "tracker".',
     example: 'tracker',
   }).optional(),
+  mode: doc(z.enum(['stop', 'online'], { error: 'must be "stop" or "online"' }).default('stop'), {
+    description:
+      'Default "stop": the tracker is stopped while the database snapshot is taken (the guide\'s behaviour). "online" never stops it: SQLite through VACUUM INTO, MySQL through one transaction.',
+    example: 'stop',
+  }),
+  timeout_seconds: doc(
+    z.number().int({ error: 'must be a whole number of seconds' }).min(30, { error: 'must be at least 30' }).max(86400, { error: 'must be at most 86400' }).default(3600),
+    { description: 'Default 3600. Each backup container step is killed after this long; the tracker is started again and the run fails.', example: 3600 },
+  ),
+  tracker_stop_timeout: doc(
+    z.number().int({ error: 'must be a whole number of seconds' }).min(1, { error: 'must be at least 1' }).max(600, { error: 'must be at most 600' }).default(10),
+    { description: 'Default 10. Seconds compose waits for the tracker to stop before killing it.', example: 10 },
+  ),
+  compose_networks: doc(
+    z.array(plain(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a compose network name')),
+    {
+      description:
+        'Compose networks the backup service joins. Default: ["database_network"] for MySQL (the deployer\'s network for the mysql service), none for SQLite.',
+      example: ['database_network'],
+    },
+  ).optional(),
   image: doc(plain(/^[a-z0-9][a-z0-9._/:@-]*$/, 'a Docker image reference'), {
     description: 'Use this backup image instead of building the bundled one on the host. Default: build.',
     example: 'registry.example.org/tracker-backup:1.0',

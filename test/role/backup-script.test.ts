@@ -38,7 +38,7 @@ beforeEach(async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'tb-script-'));
   backups = path.join(root, 'backups');
   data = path.join(root, 'data');
-  for (const dir of ['etc', 'sqlite', 'mysql', 'config']) mkdirSync(path.join(backups, dir), { recursive: true });
+  for (const dir of ['etc', 'sqlite', 'mysql', 'config', 'manifests']) mkdirSync(path.join(backups, dir), { recursive: true });
   mkdirSync(path.join(data, 'storage/tracker/lib/database'), { recursive: true });
   mkdirSync(path.join(data, 'storage/tracker/etc'), { recursive: true });
   writeFileSync(path.join(data, 'storage/tracker/etc/tracker.toml'), '[core]\n');
@@ -69,6 +69,31 @@ describe('backup.sh all', () => {
       /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] WARN: Config path storage\/prometheus\/etc\/prometheus.yml not found; skipped$/m,
     );
     expect(result.stdout).toMatch(/INFO: SQLite snapshot taken \(.*integrity ok\)/);
+  });
+
+  it('writes a SHA-256 manifest of the run that sha256sum -c accepts, and it catches a changed file', async () => {
+    expect((await run('all')).exitCode).toBe(0);
+    const stamp = stampAt(NOW);
+    expect(list('manifests')).toEqual([`manifest_${stamp}.sha256`]);
+    const check = await execa('sha256sum', ['-c', `manifests/manifest_${stamp}.sha256`], { cwd: backups });
+    expect(check.stdout.split('\n').sort()).toEqual([`config/config_${stamp}.tar.gz: OK`, `sqlite/sqlite_${stamp}.db.gz: OK`]);
+    writeFileSync(path.join(backups, 'sqlite', `sqlite_${stamp}.db.gz`), 'tampered');
+    expect((await execa('sha256sum', ['-c', `manifests/manifest_${stamp}.sha256`], { cwd: backups, reject: false })).exitCode).toBe(1);
+  });
+
+  it('names the run after BACKUP_STAMP when the maintenance script passes one, and refuses a malformed one', async () => {
+    const named = await execa('bash', [SCRIPT, 'all'], {
+      reject: false,
+      env: { TRACKER_BACKUP_BACKUPS_DIR: backups, TRACKER_BACKUP_DATA_DIR: data, BACKUP_STAMP: '20250101_010203' },
+    });
+    expect(named.exitCode).toBe(0);
+    expect(list('sqlite')).toEqual(['sqlite_20250101_010203.db.gz']);
+    const bad = await execa('bash', [SCRIPT, 'all'], {
+      reject: false,
+      env: { TRACKER_BACKUP_BACKUPS_DIR: backups, TRACKER_BACKUP_DATA_DIR: data, BACKUP_STAMP: '../../x' },
+    });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stdout).toContain('BACKUP_STAMP must look like');
   });
 
   it('fails without publishing anything or pruning when the database is missing', async () => {
@@ -121,6 +146,12 @@ describe('retention (backup.sh prune), age from the stamp in the name', () => {
     touch('sqlite', `sqlite_${stampAt(NOW)}.db.gz`);
     await run('prune');
     expect(list('sqlite')).toEqual([...others, `sqlite_${stampAt(NOW)}.db.gz`].sort());
+  });
+
+  it('prunes manifests with the same rule as the backups they list', async () => {
+    for (const days of [1, 30]) touch('manifests', `manifest_${stampAt(NOW - days * DAY)}.sha256`);
+    await run('prune');
+    expect(list('manifests')).toEqual([`manifest_${stampAt(NOW - DAY)}.sha256`]);
   });
 
   it('handles each kind separately and a gap in runs', async () => {

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# maintenance-backup.sh: stop the tracker, back up its database and config, start it again.
+# maintenance-backup.sh: back up the tracker's database and config, stopping the tracker
+# only while the database snapshot is taken.
 #
 # Installed by the tracker_backup role. Cron runs it from the tracker's compose project:
 #   cd /opt/torrust && /usr/local/bin/maintenance-backup.sh >> /var/log/tracker-backup.log 2>&1
 # It reads storage/backup/etc/backup.conf (relative to that directory), works with
-# `docker compose` (v2) and `docker-compose` (v1), and starts the tracker again whatever
-# happens to the backup, unless the tracker was not running to begin with.
+# `docker compose` (v2) and `docker-compose` (v1), starts the tracker again whatever
+# happens to the backup (unless it was not running to begin with), and writes the run's
+# outcome to storage/backup/status.json.
 #
 # Exit codes: 0 backup done; 1 backup failed (tracker restarted if it had been running);
 # 75 another backup holds the lock (nothing done).
@@ -19,16 +21,34 @@ export PATH
 # shellcheck source=SCRIPTDIR/lib/lib.sh
 source /usr/local/lib/tracker-backup/lib.sh
 
-readonly CONFIG_FILE=storage/backup/etc/backup.conf
-readonly LOCK_FILE=storage/backup/etc/maintenance.lock
+readonly BACKUP_DIR=storage/backup
+readonly CONFIG_FILE="$BACKUP_DIR/etc/backup.conf"
+readonly LOCK_FILE="$BACKUP_DIR/etc/maintenance.lock"
+readonly STATUS_FILE="$BACKUP_DIR/status.json"
 readonly BACKUP_SERVICE=backup
 readonly EXIT_BUSY=75
 readonly START_WAIT_SECONDS=60
 
 COMPOSE=()
 TRACKER_SERVICE=""
+MODE=stop
+TIMEOUT_SECONDS=3600
+STOP_TIMEOUT=10
+STAMP=""
+STARTED_AT=""
 TRACKER_STOPPED=false
-STOPPED_AT=0
+STOPPED_AT_MS=0
+DOWNTIME_MS=0
+CONTAINER=""
+RESULT=failed
+
+now_ms() {
+  date +%s%3N
+}
+
+seconds() {
+  printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100))
+}
 
 detect_compose() {
   if docker compose version >/dev/null 2>&1; then
@@ -56,8 +76,8 @@ relay_output() {
   done
 }
 
-compose() {
-  "${COMPOSE[@]}" "$@" 2>&1 | relay_output
+logged() {
+  "$@" 2>&1 | relay_output
   return "${PIPESTATUS[0]}"
 }
 
@@ -72,16 +92,18 @@ tracker_running() {
 
 stop_tracker() {
   log INFO "Stopping tracker container..."
-  compose stop "$TRACKER_SERVICE" || die "could not stop the tracker service '$TRACKER_SERVICE'"
+  STOPPED_AT_MS="$(now_ms)"
+  # Marked before the stop: if it fails halfway, the exit trap still starts the tracker.
   TRACKER_STOPPED=true
-  STOPPED_AT="$(date +%s)"
+  logged "${COMPOSE[@]}" stop -t "$STOP_TIMEOUT" "$TRACKER_SERVICE" \
+    || die "could not stop the tracker service '$TRACKER_SERVICE'"
   log INFO "Tracker stopped successfully"
 }
 
 start_tracker() {
   local waited=0
   log INFO "Starting tracker container..."
-  if ! compose start "$TRACKER_SERVICE"; then
+  if ! logged "${COMPOSE[@]}" start "$TRACKER_SERVICE"; then
     log ERROR "could not start the tracker service '$TRACKER_SERVICE'"
     return 1
   fi
@@ -94,20 +116,63 @@ start_tracker() {
     waited=$((waited + 1))
   done
   TRACKER_STOPPED=false
-  log INFO "Tracker started successfully (down for $(($(date +%s) - STOPPED_AT))s)"
+  DOWNTIME_MS=$(($(now_ms) - STOPPED_AT_MS))
+  log INFO "Tracker started successfully (down for $(seconds "$DOWNTIME_MS")s)"
 }
 
+# One step of the backup container, killed after TIMEOUT_SECONDS. Killing the compose
+# client does not stop the container it started, so the container gets a known name
+# and is removed by name.
 run_backup_container() {
+  local step="$1" status=0
+  CONTAINER="tracker-backup-${STAMP}-${step}-$$"
   # -T: no TTY under cron; the profile keeps `up -d` from ever starting this service.
-  compose --profile backup run --rm -T "$BACKUP_SERVICE" "$@"
+  logged timeout --kill-after=10 "$TIMEOUT_SECONDS" \
+    "${COMPOSE[@]}" --profile backup run --rm -T --name "$CONTAINER" -e "BACKUP_STAMP=$STAMP" \
+    "$BACKUP_SERVICE" "$step" || status=$?
+  if ((status == 124)); then
+    log ERROR "Backup container step '$step' timed out after ${TIMEOUT_SECONDS}s; killing it"
+  fi
+  remove_container
+  return "$status"
+}
+
+remove_container() {
+  if [[ -n "$CONTAINER" ]]; then
+    docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
+    CONTAINER=""
+  fi
+}
+
+# status.json: what monitoring reads. Names and sizes come from the run's manifest, which
+# exists only when every file of the run was written and verified.
+write_status() {
+  local code="$1" manifest="$BACKUP_DIR/manifests/manifest_$STAMP.sha256" sum path first=true
+  local files="" tmp="$STATUS_FILE.partial"
+  if [[ -f "$manifest" ]]; then
+    while read -r sum path; do
+      [[ "$first" == true ]] || files+=","
+      first=false
+      files+=$(printf '\n    {"path": "%s", "bytes": %d, "sha256": "%s"}' "$path" "$(stat -c %s "$BACKUP_DIR/$path")" "$sum")
+    done <"$manifest"
+  fi
+  printf '{\n  "started": "%s",\n  "finished": "%s",\n  "stamp": "%s",\n  "mode": "%s",\n  "result": "%s",\n  "exit_code": %d,\n  "tracker_downtime_seconds": %s,\n  "files": [%s\n  ]\n}\n' \
+    "$STARTED_AT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$STAMP" "$MODE" "$RESULT" "$code" "$(seconds "$DOWNTIME_MS")" "$files" >"$tmp"
+  mv -f "$tmp" "$STATUS_FILE"
 }
 
 # Runs on every exit, including failures and signals: the tracker must not stay down
-# because a backup failed.
+# because a backup failed, and a killed run must not leave its container behind.
 on_exit() {
   local code=$?
+  trap - EXIT INT TERM
+  remove_container
   if [[ "$TRACKER_STOPPED" == true ]]; then
     start_tracker || code=1
+  fi
+  if ((code != EXIT_BUSY)); then
+    ((code == 0)) || RESULT=failed
+    [[ -d "$BACKUP_DIR" ]] && { write_status "$code" || log ERROR "could not write $STATUS_FILE"; }
   fi
   printf '[%s] Backup maintenance completed (exit code: %d)\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$code"
   exit "$code"
@@ -123,18 +188,31 @@ acquire_lock() {
   fi
 }
 
-main() {
+load_settings() {
   [[ -r "$CONFIG_FILE" ]] \
     || die "cannot read $PWD/$CONFIG_FILE: run this from the tracker's deploy directory (e.g. cd /opt/torrust)"
-  require_tools docker flock
   load_config "$CONFIG_FILE"
   TRACKER_SERVICE="$(config TRACKER_SERVICE)"
-  detect_compose
+  MODE="$(config MODE)"
+  TIMEOUT_SECONDS="$(config TIMEOUT_SECONDS)"
+  STOP_TIMEOUT="$(config STOP_TIMEOUT)"
+  [[ "$MODE" == stop || "$MODE" == online ]] || die "MODE must be stop or online, not '$MODE'"
+  [[ "$TIMEOUT_SECONDS" =~ ^[0-9]+$ && "$STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "TIMEOUT_SECONDS and STOP_TIMEOUT must be numbers"
+}
+
+main() {
+  STAMP="$(date -u +%Y%m%d_%H%M%S)"
+  STARTED_AT="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   trap on_exit EXIT
   trap 'exit 130' INT TERM
+  require_tools docker flock timeout
+  load_settings
+  detect_compose
   acquire_lock
 
-  if tracker_running; then
+  if [[ "$MODE" == online ]]; then
+    log INFO "Online mode: the tracker keeps running during the backup"
+  elif tracker_running; then
     stop_tracker
   else
     log WARN "Tracker is not running; it will be left stopped after the backup"
@@ -146,6 +224,7 @@ main() {
     start_tracker || die "Backup snapshot taken but the tracker did not start again"
   fi
   run_backup_container finish || die "Backup failed: compressing, verifying or archiving did not complete"
+  RESULT=success
   log INFO "Backup completed successfully"
 }
 

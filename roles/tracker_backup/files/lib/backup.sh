@@ -22,13 +22,15 @@ DATA="${TRACKER_BACKUP_DATA_DIR:-/data}"
 STAGING="$BACKUPS/.staging"
 readonly BACKUPS DATA STAGING
 
-# directory|file suffix of every kind of backup retention looks after; files are
-# named <directory>_<YYYYMMDD_HHMMSS><suffix>.
+# directory|file suffix of every kind of file retention looks after; files are named
+# <directory minus a trailing s>_<YYYYMMDD_HHMMSS><suffix>.
 readonly KINDS=(
   "sqlite|.db.gz"
   "mysql|.sql.gz"
   "config|.tar.gz"
+  "manifests|.sha256"
 )
+readonly MYSQL_WAIT_SECONDS=30
 
 now_epoch() {
   # Tests pin the clock; production never sets this.
@@ -69,28 +71,49 @@ snapshot_sqlite() {
   log INFO "SQLite snapshot taken ($(human_size "$(stat -c %s "$dir/database.db")"), integrity ok)"
 }
 
+# The password reaches the MySQL clients through MYSQL_PWD in the environment of that
+# one command, never argv (where ps would show it) and never a sourced file.
+with_password() {
+  local password_file="$BACKUPS/etc/mysql-password"
+  [[ -r "$password_file" ]] || die "cannot read $password_file"
+  MYSQL_PWD="$(<"$password_file")" "$@"
+}
+
+wait_for_mysql() {
+  local host="$1" port="$2" user="$3" waited=0
+  until with_password mysqladmin --host="$host" --port="$port" --user="$user" --connect-timeout=3 ping >/dev/null 2>&1; do
+    if ((waited >= MYSQL_WAIT_SECONDS)); then
+      die "MySQL at $host:$port is unreachable (no answer to ping for ${MYSQL_WAIT_SECONDS}s)"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
 snapshot_mysql() {
-  local dir="$1" password_file="$BACKUPS/etc/mysql-password" host port database user
-  require_tools mysqldump
+  local dir="$1" host port database user
+  require_tools mysqldump mysqladmin
   host="$(config MYSQL_HOST)"
   port="$(config MYSQL_PORT)"
   database="$(config MYSQL_DATABASE)"
   user="$(config MYSQL_USER)"
-  [[ -r "$password_file" ]] || die "cannot read $password_file"
-  # The password goes through the environment of this one command, never argv, so it
-  # does not show in ps; --no-tablespaces avoids the PROCESS privilege error.
-  MYSQL_PWD="$(<"$password_file")" mysqldump --host="$host" --port="$port" --user="$user" \
+  wait_for_mysql "$host" "$port" "$user"
+  # One consistent InnoDB transaction; --no-tablespaces avoids the PROCESS privilege
+  # error the guide warns about.
+  with_password mysqldump --host="$host" --port="$port" --user="$user" \
     --single-transaction --quick --routines --triggers --no-tablespaces \
     --result-file="$dir/database.sql" -- "$database" \
     || die "mysqldump of $database on $host:$port failed"
   tail -n 1 "$dir/database.sql" | grep -q '^-- Dump completed' \
     || die "MySQL dump is incomplete (no completion trailer)"
-  log INFO "MySQL dump taken ($(human_size "$(stat -c %s "$dir/database.sql")"))"
+  log INFO "MySQL dump taken ($(human_size "$(stat -c %s "$dir/database.sql")"), completion trailer present)"
 }
 
 cmd_snapshot() {
   local stamp driver
-  stamp="$(date -u -d "@$(now_epoch)" +%Y%m%d_%H%M%S)"
+  # The maintenance script names the run; a manual `docker compose run` names its own.
+  stamp="${BACKUP_STAMP:-$(date -u -d "@$(now_epoch)" +%Y%m%d_%H%M%S)}"
+  [[ "$stamp" =~ ^[0-9]{8}_[0-9]{6}$ ]] || die "BACKUP_STAMP must look like YYYYMMDD_HHMMSS, got: $stamp"
   driver="$(config DATABASE_DRIVER)"
   # A staging directory left behind belongs to a run that died; it is never published.
   rm -rf "$STAGING"
@@ -176,12 +199,24 @@ cmd_prune() {
   max_age=$(($(config RETENTION_DAYS) * 86400))
   for entry in "${KINDS[@]}"; do
     IFS='|' read -r kind suffix <<<"$entry"
-    prune_kind "$BACKUPS/$kind" "$kind" "$suffix" "$now" "$max_age"
+    prune_kind "$BACKUPS/$kind" "${kind%s}" "$suffix" "$now" "$max_age"
   done
 }
 
 cleanup_partials() {
-  find "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config" -maxdepth 1 -name '.*.partial' -type f -delete 2>/dev/null || true
+  find "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config" "$BACKUPS/manifests" -maxdepth 1 -name '.*.partial' -type f -delete 2>/dev/null || true
+}
+
+# sha256sum format, paths relative to /backups, so `cd storage/backup && sha256sum -c
+# manifests/manifest_<stamp>.sha256` checks a run's files on the host.
+write_manifest() {
+  local stamp="$1" partial="$BACKUPS/manifests/.manifest_$1.sha256.partial"
+  local -a files=()
+  mapfile -t files < <(cd "$BACKUPS" && find sqlite mysql config -maxdepth 1 -type f -name "*_${stamp}.*" ! -name '.*' | LC_ALL=C sort)
+  ((${#files[@]} > 0)) || die "no files to put in the manifest of $stamp"
+  (cd "$BACKUPS" && sha256sum -- "${files[@]}") >"$partial"
+  mv -f "$partial" "$BACKUPS/manifests/manifest_$stamp.sha256"
+  log INFO "Manifest manifests/manifest_$stamp.sha256 lists ${#files[@]} file(s)"
 }
 
 cmd_finish() {
@@ -190,6 +225,7 @@ cmd_finish() {
   trap cleanup_partials EXIT
   compress_database "$stamp"
   archive_config "$stamp"
+  write_manifest "$stamp"
   rm -rf "$STAGING"
   # Only a run that produced its backups may delete old ones.
   cmd_prune
@@ -197,9 +233,9 @@ cmd_finish() {
 
 main() {
   local command="${1:-all}"
-  require_tools gzip tar find date stat
+  require_tools gzip tar find date stat sha256sum
   load_config "$BACKUPS/etc/backup.conf"
-  mkdir -p "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config"
+  mkdir -p "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config" "$BACKUPS/manifests"
   cleanup_partials
   case "$command" in
     snapshot) cmd_snapshot ;;
