@@ -134,7 +134,7 @@ export const backupSchema = z.strictObject({
     example: 'stop',
   }),
   timeout_seconds: doc(
-    z.number().int({ error: 'must be a whole number of seconds' }).min(30, { error: 'must be at least 30' }).max(86400, { error: 'must be at most 86400' }).default(3600),
+    z.number().int({ error: 'must be a whole number of seconds' }).min(10, { error: 'must be at least 10' }).max(86400, { error: 'must be at most 86400' }).default(3600),
     { description: 'Default 3600. Each backup container step is killed after this long; the tracker is started again and the run fails.', example: 3600 },
   ),
   tracker_stop_timeout: doc(

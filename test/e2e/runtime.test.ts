@@ -133,6 +133,27 @@ describe('faults', () => {
     expect((await status()).result).toBe('success');
   });
 
+  it('kills a backup step that outlives timeout_seconds, removes its container and starts the tracker again', async () => {
+    const short = envVariant(target(), 'short-timeout', (env) => {
+      env.backup.timeout_seconds = 10;
+    });
+    expect((await cli(['provision', '--env', short], target())).exitCode).toBe(0);
+    // Another process holds an exclusive lock, so the snapshot waits on SQLite's busy timeout.
+    const db = `${target().deployDir}/storage/tracker/lib/database/tracker.db`;
+    const holder = execa('sh', ['-c', '(echo "BEGIN EXCLUSIVE; SELECT 1;"; sleep 45; echo "COMMIT;") | sqlite3 "$1"', 'sh', db], { reject: false });
+    try {
+      expect(await maintenance()).toBe(1);
+      expect(await logTail()).toContain("ERROR: Backup container step 'snapshot' timed out after 10s; killed it");
+      expect((await trackerState()).running).toBe(true);
+      const left = await execa('docker', ['ps', '-a', '--filter', 'name=tracker-backup-', '--filter', `label=com.docker.compose.project=tbsandbox-${target().name}`, '--format', '{{.Names}}']);
+      expect(left.stdout.trim()).toBe('');
+    } finally {
+      holder.kill();
+      await holder;
+      expect((await cli(['provision', '--env', target().envFile], target())).exitCode).toBe(0);
+    }
+  });
+
   it('fails cleanly when the backup disk is full: tracker up, no partial file, old backups kept, status failed', async () => {
     const sqliteDir = `${target().deployDir}/storage/backup/sqlite`;
     const before = (await execa('ls', ['-1', sqliteDir])).stdout.split('\n');

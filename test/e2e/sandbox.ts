@@ -16,10 +16,10 @@ export interface Sandbox {
   deployDir: string;
 }
 
-export async function sandboxUp(prefix: string): Promise<Sandbox> {
+export async function sandboxUp(prefix: string, options: string[] = []): Promise<Sandbox> {
   const name = `${prefix}-${process.pid}`;
   const work = mkdtempSync(path.join(tmpdir(), `tb-${prefix}-`));
-  const result = await execa(path.join(ROOT, 'scripts/sandbox.sh'), ['up', name], {
+  const result = await execa(path.join(ROOT, 'scripts/sandbox.sh'), ['up', name, ...options], {
     env: { TRACKER_BACKUP_ENV_DIR: work },
     stderr: 'inherit',
   });

@@ -121,20 +121,40 @@ start_tracker() {
 }
 
 # One step of the backup container, killed after TIMEOUT_SECONDS. Killing the compose
-# client does not stop the container it started, so the container gets a known name
-# and is removed by name.
+# client would not stop the container it started (and compose v1 ignores TERM while it
+# waits on `run`), so a watchdog kills the container by name; compose then returns, and
+# only if compose itself hangs is it killed too.
 run_backup_container() {
-  local step="$1" status=0
+  local step="$1" status=0 watchdog flag
   CONTAINER="tracker-backup-${STAMP}-${step}-$$"
+  flag="$(mktemp)"
+  watchdog_for "$BASHPID" "$flag" &
+  watchdog=$!
   # -T: no TTY under cron; the profile keeps `up -d` from ever starting this service.
-  logged timeout --kill-after=10 "$TIMEOUT_SECONDS" \
-    "${COMPOSE[@]}" --profile backup run --rm -T --name "$CONTAINER" -e "BACKUP_STAMP=$STAMP" \
+  logged "${COMPOSE[@]}" --profile backup run --rm -T --name "$CONTAINER" -e "BACKUP_STAMP=$STAMP" \
     "$BACKUP_SERVICE" "$step" || status=$?
-  if ((status == 124)); then
-    log ERROR "Backup container step '$step' timed out after ${TIMEOUT_SECONDS}s; killing it"
+  kill "$watchdog" 2>/dev/null || true
+  wait "$watchdog" 2>/dev/null || true
+  if [[ -s "$flag" ]]; then
+    log ERROR "Backup container step '$step' timed out after ${TIMEOUT_SECONDS}s; killed it"
+    status=124
   fi
+  rm -f "$flag"
   remove_container
   return "$status"
+}
+
+watchdog_for() {
+  local parent="$1" flag="$2" waited=0
+  while ((waited < TIMEOUT_SECONDS)); do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  echo timeout >"$flag"
+  docker kill "$CONTAINER" >/dev/null 2>&1 || true
+  sleep 15
+  # Still here: compose itself hangs. Its process is the child of the step's shell.
+  pkill -KILL -P "$parent" -f 'compose' 2>/dev/null || true
 }
 
 remove_container() {

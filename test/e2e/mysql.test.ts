@@ -1,0 +1,157 @@
+// MySQL backups on a real target: a real MariaDB 10.11 server in the sandbox stack (built
+// locally from Debian's mariadb-server), mysqldump in the backup container, a password
+// full of shell and template syntax, a restore into a fresh server, and the database
+// going away mid-life.
+//
+// Stand-in: the tracker service only (sandbox/tracker), writing rows into MariaDB.
+import { execa } from 'execa';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, envVariant, onTarget, sandboxDown, sandboxUp, waitFor, type Sandbox } from './sandbox.js';
+
+let sandbox: Sandbox | undefined;
+let password = '';
+const measured: Record<string, unknown> = {};
+const TABLES = ['torrents', 'keys', 'whitelist'];
+
+function target(): Sandbox {
+  if (!sandbox) throw new Error('sandbox was not created');
+  return sandbox;
+}
+
+async function maintenance(): Promise<number> {
+  const run = await onTarget(target(), 'rc=0; /usr/local/bin/maintenance-backup.sh >> /var/log/tracker-backup.log 2>&1 || rc=$?; echo "$rc"');
+  return Number(run.stdout.trim().split('\n').pop());
+}
+
+async function status(): Promise<Record<string, any>> {
+  return JSON.parse((await onTarget(target(), 'cat storage/backup/status.json')).stdout);
+}
+
+/** Every row of every tracker table, in a fixed order: equal text means equal data. */
+function canonicalQuery(): string {
+  return TABLES.map((t) => `SELECT '${t}', t.* FROM \`${t}\` t ORDER BY 2;`).join(' ');
+}
+
+async function canonicalOnTarget(): Promise<string> {
+  const out = await onTarget(target(), `docker exec "$(docker-compose ps -q mysql)" mariadb -uroot -N torrust_tracker -e "${canonicalQuery().replaceAll('`', '\\`')}"`);
+  if (out.exitCode !== 0) throw new Error(out.stderr);
+  return out.stdout;
+}
+
+async function trackerRunning(): Promise<boolean> {
+  const out = await onTarget(target(), 'for id in $(docker-compose ps -q tracker); do docker inspect -f "{{.State.Running}}" "$id"; done');
+  return out.stdout.trim() === 'true';
+}
+
+beforeAll(async () => {
+  sandbox = await sandboxUp('mysql', ['--driver', 'mysql']);
+  password = target().env.tracker.core.database.password;
+});
+
+afterAll(async () => {
+  await sandboxDown(sandbox);
+  process.stdout.write(`mysql measurements: ${JSON.stringify(measured)}\n`);
+});
+
+describe('MySQL backups', () => {
+  it('uses a password full of quotes, $(...), backticks, spaces, backslashes and {{ }}', () => {
+    for (const piece of ["'", '"', '$(touch /tmp/pwned)', '`', ' ', '\\', '{{']) expect(password).toContain(piece);
+  });
+
+  it('a dry run (--check --diff) does not print the password', async () => {
+    const run = await cli(['provision', '--env', target().envFile, '--check'], target());
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain(password);
+  });
+
+  it('provision takes the initial backup with mysqldump and nothing in the password is executed', async () => {
+    const run = await cli(['provision', '--env', target().envFile], target());
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/backup created: .*\/storage\/backup\/mysql\/mysql_\d{8}_\d{6}\.sql\.gz/);
+    expect(run.stdout + run.stderr).not.toContain(password);
+    expect((await onTarget(target(), 'test ! -e /tmp/pwned')).exitCode).toBe(0);
+    expect((await execa('test', ['!', '-e', '/tmp/pwned'], { reject: false })).exitCode).toBe(0);
+    const log = (await onTarget(target(), 'cat /var/log/tracker-backup.log')).stdout;
+    expect(log).toMatch(/INFO: MySQL dump taken \(.*completion trailer present\)/);
+    expect(log).not.toContain('PROCESS privilege');
+    expect(log).not.toContain(password);
+  });
+
+  it('keeps the password only in the 0600 password file on the host', async () => {
+    const found = await onTarget(
+      target(),
+      `grep -rlF -- "$(cat storage/backup/etc/mysql-password)" /etc/cron.d /var/log/tracker-backup.log storage/backup/etc /usr/local/bin /usr/local/lib/tracker-backup docker-compose.backup.yml .env 2>/dev/null || true; stat -c '%a %U' storage/backup/etc/mysql-password`,
+    );
+    expect(found.stdout.trim().split('\n')).toEqual(['storage/backup/etc/mysql-password', '600 root']);
+    expect((await onTarget(target(), 'cat storage/backup/etc/mysql-password')).stdout).toBe(password);
+  });
+
+  it('a dump loaded into a fresh MariaDB server holds exactly the same rows', async () => {
+    // Stop the writer so source and backup can be compared row for row.
+    await onTarget(target(), 'docker-compose stop tracker >/dev/null 2>&1');
+    try {
+      const made = await onTarget(target(), 'docker-compose run --rm backup 2>&1');
+      expect(made.exitCode, made.stdout).toBe(0);
+      const source = await canonicalOnTarget();
+      expect(source.split('\n').length).toBeGreaterThan(3);
+      const stamp = /mysql_(\d{8}_\d{6})\.sql\.gz/.exec(made.stdout)?.[1];
+      expect(stamp).toBeDefined();
+
+      const scratch = mkdtempSync(path.join(tmpdir(), 'tb-fresh-mariadb-'));
+      writeFileSync(path.join(scratch, 'password'), 'fresh-server-password', { mode: 0o600 });
+      const name = `tb-fresh-mariadb-${process.pid}`;
+      await execa('docker', ['run', '-d', '--name', name, '-v', `${scratch}/password:/run/secrets/tracker-password:ro`, 'tracker-backup-sandbox/mariadb:latest']);
+      try {
+        const ready = await waitFor(120, async () => (await execa('docker', ['exec', name, 'mariadb-admin', '-uroot', 'ping'], { reject: false })).exitCode === 0);
+        expect(ready).toBe(true);
+        const dump = `${target().deployDir}/storage/backup/mysql/mysql_${stamp}.sql.gz`;
+        await execa('sh', ['-c', 'gunzip -c "$1" | docker exec -i "$2" mariadb -uroot torrust_tracker', 'sh', dump, name]);
+        const restored = await execa('docker', ['exec', name, 'mariadb', '-uroot', '-N', 'torrust_tracker', '-e', canonicalQuery()]);
+        expect(restored.stdout).toBe(source);
+      } finally {
+        await execa('docker', ['rm', '-f', name], { reject: false });
+      }
+    } finally {
+      await onTarget(target(), 'docker-compose start tracker >/dev/null 2>&1');
+    }
+  });
+
+  it('stop mode: status.json records the downtime', async () => {
+    expect(await maintenance()).toBe(0);
+    const s = await status();
+    expect(s).toMatchObject({ result: 'success', mode: 'stop' });
+    expect(s.files.map((f: any) => f.path)).toContain(`mysql/mysql_${s.stamp}.sql.gz`);
+    measured.mysql_stop_downtime_s = s.tracker_downtime_seconds;
+  });
+
+  it('online mode: the tracker is never stopped', async () => {
+    const online = envVariant(target(), 'online', (env) => {
+      env.backup.mode = 'online';
+    });
+    expect((await cli(['provision', '--env', online], target())).exitCode).toBe(0);
+    expect(await maintenance()).toBe(0);
+    const s = await status();
+    expect(s).toMatchObject({ result: 'success', mode: 'online', tracker_downtime_seconds: 0 });
+    measured.mysql_online_downtime_s = s.tracker_downtime_seconds;
+    expect((await cli(['provision', '--env', target().envFile], target())).exitCode).toBe(0);
+  });
+
+  it('database unreachable: the run fails with a clear line, tracker running, no partial file, nothing pruned', async () => {
+    await onTarget(target(), ': > storage/backup/mysql/mysql_20200101_000000.sql.gz; docker-compose stop mysql >/dev/null 2>&1');
+    const before = (await onTarget(target(), 'ls -1A storage/backup/mysql')).stdout;
+    try {
+      expect(await maintenance()).toBe(1);
+      const log = (await onTarget(target(), 'tail -n 30 /var/log/tracker-backup.log')).stdout;
+      expect(log).toContain('ERROR: MySQL at mysql:3306 is unreachable');
+      expect(log).toContain('Backup maintenance completed (exit code: 1)');
+      expect(await trackerRunning()).toBe(true);
+      expect((await onTarget(target(), 'ls -1A storage/backup/mysql')).stdout).toBe(before);
+      expect((await status()).result).toBe('failed');
+    } finally {
+      await onTarget(target(), 'docker-compose start mysql >/dev/null 2>&1');
+    }
+  });
+});
