@@ -1,11 +1,14 @@
 // The ansible-playbook invocation as a value: built here, run in run.ts, printed on
 // request, so what the CLI runs is exactly what the README and --help show.
-export type Phase = 'release' | 'run' | 'all';
+export type Phase = 'release' | 'run' | 'all' | 'backup' | 'backups' | 'restore';
 
 export const PLAYBOOKS: Record<Phase, string> = {
   release: 'release.yml',
   run: 'run.yml',
   all: 'site.yml',
+  backup: 'backup.yml',
+  backups: 'backups.yml',
+  restore: 'restore.yml',
 };
 
 export interface PlaybookCommand {
@@ -21,11 +24,14 @@ export interface PlaybookOptions {
   check: boolean;
   statsFile: string;
   color: boolean;
+  /** Passed as one JSON -e argument; never secrets (those live in the 0600 vars file). */
+  extraVars?: Record<string, unknown>;
 }
 
 export function playbookCommand(options: PlaybookOptions): PlaybookCommand {
   const args = [PLAYBOOKS[options.phase]];
   if (options.check) args.push('--check', '--diff');
+  if (options.extraVars && Object.keys(options.extraVars).length > 0) args.push('--extra-vars', JSON.stringify(options.extraVars));
   return {
     program: 'ansible-playbook',
     args,

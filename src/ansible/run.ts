@@ -15,7 +15,12 @@ export interface PlaybookResult {
   error?: string;
 }
 
-export async function runPlaybook(options: Omit<PlaybookOptions, 'statsFile'>): Promise<PlaybookResult> {
+export interface RunOptions extends Omit<PlaybookOptions, 'statsFile'> {
+  /** Send Ansible's output to stderr, keeping stdout for machine-readable output. */
+  quiet?: boolean;
+}
+
+export async function runPlaybook(options: RunOptions): Promise<PlaybookResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tracker-backup-'));
   const statsFile = path.join(dir, 'stats.json');
   const command = playbookCommand({ ...options, statsFile });
@@ -24,12 +29,16 @@ export async function runPlaybook(options: Omit<PlaybookOptions, 'statsFile'>): 
   const ignoreSigint = (): void => undefined;
   process.on('SIGINT', ignoreSigint);
   try {
-    const result = await execa(command.program, command.args, {
+    const child = execa(command.program, command.args, {
       cwd: command.cwd,
       env: command.env,
-      stdio: 'inherit',
+      stdin: 'inherit',
+      stdout: options.quiet ? 'pipe' : 'inherit',
+      stderr: 'inherit',
       reject: false,
     });
+    child.stdout?.pipe(process.stderr);
+    const result = await child;
     let stats: PlayStats | undefined;
     try {
       stats = parseStats(await readFile(statsFile, 'utf8'));

@@ -13,6 +13,8 @@ export interface PlayStats {
   hosts: Record<string, HostStats>;
   /** Per host: the files the run phase created (set_stats). */
   created: Record<string, string[]>;
+  /** Per host: everything the role reported with set_stats. */
+  custom: Record<string, Record<string, unknown>>;
 }
 
 export function parseStats(text: string): PlayStats {
@@ -30,11 +32,14 @@ export function parseStats(text: string): PlayStats {
     };
   }
   const created: Record<string, string[]> = {};
+  const custom: Record<string, Record<string, unknown>> = {};
   for (const [host, data] of Object.entries(raw.custom ?? {})) {
+    if (host === '_run') continue;
+    custom[host] = data;
     const files = data.tracker_backup_created;
-    if (host !== '_run' && Array.isArray(files)) created[host] = files.map(String);
+    if (Array.isArray(files)) created[host] = files.map(String);
   }
-  return { hosts, created };
+  return { hosts, created, custom };
 }
 
 export function totals(stats: PlayStats): HostStats {

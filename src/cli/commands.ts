@@ -44,15 +44,18 @@ Commands:
   validate   check an environment file and show its schedule
   render     write the Ansible project for an environment
   provision  render, then run ansible-playbook against the environment's host
+  backup     take a backup now, as cron would
+  backups    list the backups on each host (--json for scripts)
+  restore    restore a verified backup (a dry run unless --yes)
 
 Run a command with --help for its options. Honours NO_COLOR.
 `;
 
-async function load(command: string, ctx: Context, ref: unknown): Promise<LoadedEnv> {
+export async function load(command: string, ctx: Context, ref: unknown): Promise<LoadedEnv> {
   return loadEnv(resolveEnvPath(requireEnvFlag(command, ref), ctx.root, ctx.cwd));
 }
 
-function displayPath(ctx: Context, file: string): string {
+export function displayPath(ctx: Context, file: string): string {
   const relative = path.relative(ctx.cwd, file);
   return relative.startsWith('..') ? file : relative;
 }
@@ -68,7 +71,7 @@ export async function validateCommand(argv: string[], ctx: Context): Promise<num
   return EXIT.ok;
 }
 
-async function renderTo(ctx: Context, loaded: LoadedEnv, out: unknown): Promise<string> {
+export async function renderTo(ctx: Context, loaded: LoadedEnv, out: unknown): Promise<string> {
   const outDir =
     typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.root, 'build', loaded.env.environment.name, 'ansible');
   const project = renderProject(loaded.env, await loadSources(displayPath(ctx, loaded.file), ctx.cwd, ctx.root));
@@ -118,8 +121,4 @@ export async function provisionCommand(argv: string[], ctx: Context): Promise<nu
   return result.exitCode === 0 ? EXIT.ok : EXIT.failed;
 }
 
-export const COMMANDS: Record<string, (argv: string[], ctx: Context) => Promise<number>> = {
-  validate: validateCommand,
-  render: renderCommand,
-  provision: provisionCommand,
-};
+

@@ -2,8 +2,18 @@
 // exit code, and is the only place that sets the process's exit code.
 import { EnvError } from '../env/errors.js';
 import { PACKAGE_ROOT } from '../render/sources.js';
-import { COMMANDS, MAIN_HELP } from './commands.js';
+import { MAIN_HELP, provisionCommand, renderCommand, validateCommand } from './commands.js';
+import { backupCommand, backupsCommand, restoreCommand } from './operations.js';
 import { EXIT, UsageError, type Context } from './context.js';
+
+const COMMANDS: Record<string, (argv: string[], ctx: Context) => Promise<number>> = {
+  validate: validateCommand,
+  render: renderCommand,
+  provision: provisionCommand,
+  backup: backupCommand,
+  backups: backupsCommand,
+  restore: restoreCommand,
+};
 
 export async function main(argv: string[], ctx: Context): Promise<number> {
   const [name, ...rest] = argv;

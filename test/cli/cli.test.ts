@@ -74,6 +74,9 @@ describe('validate', () => {
     [['validate', '--env', 'example', 'stray'], 'unexpected argument "stray"'],
     [['provision', '--env', 'example', '--phase', 'deploy'], '--phase must be release, run or all'],
     [['frobnicate'], 'unknown command "frobnicate"'],
+    [['restore', '--env', 'example', '--at', 'yesterday'], '--at takes YYYYMMDD_HHMMSS or latest'],
+    [['restore', '--env', 'example', '--only', 'everything'], '--only takes database or config'],
+    [['backups', '--env', 'example', '--jsn'], "Unknown option '--jsn'"],
   ])('exits 2 on usage error %j, in one line without a stack trace', async (argv, message) => {
     const run = await cli(argv);
     expect(run.code).toBe(2);
@@ -81,7 +84,7 @@ describe('validate', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it.each(['validate', 'render', 'provision'])('%s --help exits 0 and lists the exit codes', async (command) => {
+  it.each(['validate', 'render', 'provision', 'backup', 'backups', 'restore'])('%s --help exits 0 and lists the exit codes', async (command) => {
     const run = await cli([command, '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Exit codes: 0');

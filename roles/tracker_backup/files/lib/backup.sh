@@ -4,6 +4,9 @@
 #   backup.sh snapshot  consistent copy of the database into /backups/.staging/<stamp>/
 #   backup.sh finish    compress and verify it, archive the config files, apply retention
 #   backup.sh all       both (what `docker compose run --rm backup` does)
+#   backup.sh restore-sqlite STAMP | restore-mysql STAMP | restore-config STAMP
+#                       put a verified backup back (the restore script mounts the
+#                       deploy directory read-write at /restore for this)
 #
 # The maintenance script runs `snapshot` while the tracker is stopped and `finish` once it
 # is running again, so the tracker is down only for the copy. Reads
@@ -227,8 +230,75 @@ cmd_finish() {
   archive_config "$stamp"
   write_manifest "$stamp"
   rm -rf "$STAGING"
-  # Only a run that produced its backups may delete old ones.
-  cmd_prune
+  # Only a run that produced its backups may delete old ones; the restore script's safety
+  # backup prunes nothing, so the backup being restored cannot disappear under it.
+  [[ "${BACKUP_PRUNE:-yes}" == no ]] || cmd_prune
+}
+
+# Restores. The caller (tracker-backup-restore.sh) has verified the checksums, stopped
+# the tracker and mounted the deploy directory read-write at /restore.
+RESTORE="${TRACKER_BACKUP_RESTORE_DIR:-/restore}"
+
+valid_stamp() {
+  [[ "$1" =~ ^[0-9]{8}_[0-9]{6}$ ]] || die "not a backup timestamp: $1"
+}
+
+cmd_restore_sqlite() {
+  local stamp="$1" source target dir temp result
+  valid_stamp "$stamp"
+  require_tools sqlite3
+  source="$BACKUPS/sqlite/sqlite_$stamp.db.gz"
+  target="$RESTORE/$(config SQLITE_PATH)"
+  dir="$(dirname "$target")"
+  [[ -f "$source" ]] || die "no SQLite backup $stamp"
+  mkdir -p "$dir"
+  temp="$dir/.restore-$stamp.db"
+  gzip -dc "$source" >"$temp" || die "cannot decompress $source"
+  result="$(sqlite3 -readonly "$temp" 'PRAGMA integrity_check' 2>&1)" || true
+  if [[ "$result" != ok ]]; then
+    rm -f "$temp"
+    die "restored database fails its integrity check: ${result:0:200}"
+  fi
+  # Keep the live file's owner and mode: the tracker must still be able to open it.
+  if [[ -f "$target" ]]; then
+    chown --reference="$target" "$temp"
+    chmod --reference="$target" "$temp"
+  fi
+  # A journal left by the old database would be replayed into the new one.
+  rm -f "$target-journal" "$target-wal" "$target-shm"
+  mv -f "$temp" "$target"
+  log INFO "Restored SQLite database $(config SQLITE_PATH) from sqlite_$stamp.db.gz"
+}
+
+cmd_restore_mysql() {
+  local stamp="$1" source host port database user
+  valid_stamp "$stamp"
+  require_tools mysql mysqladmin
+  source="$BACKUPS/mysql/mysql_$stamp.sql.gz"
+  [[ -f "$source" ]] || die "no MySQL backup $stamp"
+  host="$(config MYSQL_HOST)"
+  port="$(config MYSQL_PORT)"
+  database="$(config MYSQL_DATABASE)"
+  user="$(config MYSQL_USER)"
+  wait_for_mysql "$host" "$port" "$user"
+  # The dump drops and recreates each table, so existing tables are replaced.
+  gzip -dc "$source" | with_password mysql --host="$host" --port="$port" --user="$user" -- "$database" \
+    || die "loading mysql_$stamp.sql.gz into $database failed"
+  log INFO "Restored MySQL database $database from mysql_$stamp.sql.gz"
+}
+
+cmd_restore_config() {
+  local stamp="$1" source
+  valid_stamp "$stamp"
+  source="$BACKUPS/config/config_$stamp.tar.gz"
+  [[ -f "$source" ]] || die "no config backup $stamp"
+  # Archives hold paths relative to the deploy directory and nothing else; refuse any
+  # that would write outside it.
+  if tar -tzf "$source" | grep -qE '(^/|(^|/)\.\.(/|$))'; then
+    die "config_$stamp.tar.gz holds paths outside the deploy directory; not restoring it"
+  fi
+  tar -xzf "$source" -C "$RESTORE" --no-same-owner --keep-directory-symlink
+  log INFO "Restored config files from config_$stamp.tar.gz: $(tar -tzf "$source" | grep -vc '/$') file(s)"
 }
 
 main() {
@@ -242,7 +312,10 @@ main() {
     finish) cmd_finish ;;
     all) cmd_snapshot && cmd_finish ;;
     prune) cmd_prune ;;
-    *) die "unknown command: $command (expected snapshot, finish, all or prune)" ;;
+    restore-sqlite) cmd_restore_sqlite "${2:-}" ;;
+    restore-mysql) cmd_restore_mysql "${2:-}" ;;
+    restore-config) cmd_restore_config "${2:-}" ;;
+    *) die "unknown command: $command (expected snapshot, finish, all, prune or restore-*)" ;;
   esac
 }
 

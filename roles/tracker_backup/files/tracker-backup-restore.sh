@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# tracker-backup-restore.sh: put a backup back, or show what that would do.
+#
+# Installed by the tracker_backup role at /usr/local/bin; run it as root from the
+# tracker's compose project directory:
+#   cd /opt/torrust && tracker-backup-restore.sh [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes]
+# Without --yes it only prints the plan. With --yes it verifies the chosen files against
+# their manifest (a corrupt backup is refused before anything is touched), takes the
+# lock, stops the tracker, takes a safety backup of the current state, restores, and
+# starts the tracker again if it was running. If a step fails after the tracker was
+# stopped, the safety backup is put back and the command exits 1.
+#
+# Exit codes: 0 restored (or plan shown); 1 refused or failed; 2 usage error; 75 a backup
+# or restore holds the lock.
+set -euo pipefail
+umask 077
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+
+# shellcheck source=SCRIPTDIR/lib/lib.sh
+source /usr/local/lib/tracker-backup/lib.sh
+# shellcheck source=SCRIPTDIR/lib/host.sh
+source /usr/local/lib/tracker-backup/host.sh
+
+AT=latest
+ONLY=all
+YES=false
+DRIVER=""
+SAFETY=""
+PHASE=plan
+
+usage() {
+  sed -n '2,17p' "$0" >&2
+  exit 2
+}
+
+parse_args() {
+  while (($# > 0)); do
+    case "$1" in
+      --at)
+        (($# > 1)) || usage
+        AT="$2"
+        shift 2
+        ;;
+      --only)
+        (($# > 1)) || usage
+        ONLY="$2"
+        shift 2
+        ;;
+      --yes) YES=true && shift ;;
+      -h | --help) usage ;;
+      *)
+        log ERROR "unknown argument: $1"
+        usage
+        ;;
+    esac
+  done
+  [[ "$AT" == latest || "$AT" =~ ^[0-9]{8}_[0-9]{6}$ ]] || { log ERROR "--at takes YYYYMMDD_HHMMSS or latest"; exit 2; }
+  [[ "$ONLY" == all || "$ONLY" == database || "$ONLY" == config ]] || { log ERROR "--only takes database or config"; exit 2; }
+}
+
+database_file() {
+  local stamp="$1"
+  case "$DRIVER" in
+    sqlite3) printf 'sqlite/sqlite_%s.db.gz' "$stamp" ;;
+    mysql) printf 'mysql/mysql_%s.sql.gz' "$stamp" ;;
+    *) die "unknown DATABASE_DRIVER: $DRIVER" ;;
+  esac
+}
+
+# The files of a run that --only selects, as listed in its manifest.
+selected_files() {
+  local stamp="$1" manifest="$BACKUP_DIR/manifests/manifest_$1.sha256" path
+  [[ -f "$manifest" ]] || return 0
+  while read -r _ path; do
+    case "$path" in
+      "$(database_file "$stamp")") [[ "$ONLY" == config ]] || printf '%s\n' "$path" ;;
+      "config/config_$stamp.tar.gz") [[ "$ONLY" == database ]] || printf '%s\n' "$path" ;;
+    esac
+  done <"$manifest"
+}
+
+resolve_stamp() {
+  local manifest stamp
+  if [[ "$AT" != latest ]]; then
+    printf '%s' "$AT"
+    return 0
+  fi
+  # Newest first; the newest run that has what --only asks for.
+  while IFS= read -r manifest; do
+    stamp="${manifest#manifest_}"
+    stamp="${stamp%.sha256}"
+    if [[ -n "$(selected_files "$stamp")" ]]; then
+      printf '%s' "$stamp"
+      return 0
+    fi
+  done < <(find "$BACKUP_DIR/manifests" -maxdepth 1 -name 'manifest_*.sha256' -printf '%f\n' | LC_ALL=C sort -r)
+  die "no backup with a manifest found in $PWD/$BACKUP_DIR"
+}
+
+verify_files() {
+  local stamp="$1" manifest="manifests/manifest_$1.sha256" path
+  local -a files=()
+  mapfile -t files < <(selected_files "$stamp")
+  ((${#files[@]} > 0)) || die "backup $stamp has nothing to restore for --only $ONLY (see manifests/manifest_$stamp.sha256)"
+  for path in "${files[@]}"; do
+    if ! (cd "$BACKUP_DIR" && grep -F "  $path" "$manifest" | sha256sum --check --status); then
+      die "checksum of $path does not match its manifest: refusing to restore backup $stamp; nothing was changed"
+    fi
+  done
+  log INFO "Checksums verified for backup $stamp: ${files[*]}"
+}
+
+show_plan() {
+  local stamp="$1" path
+  while IFS= read -r path; do
+    case "$path" in
+      sqlite/*) log INFO "Would restore $path over $(config SQLITE_PATH) ($(stat -c %s "$(config SQLITE_PATH)" 2>/dev/null || echo 0) bytes now)" ;;
+      mysql/*) log INFO "Would load $path into MySQL database $(config MYSQL_DATABASE) on $(config MYSQL_HOST), replacing its tables" ;;
+      config/*) log INFO "Would extract $path over: $(tar -tzf "$BACKUP_DIR/$path" | grep -v '/$' | tr '\n' ' ')" ;;
+    esac
+  done < <(selected_files "$stamp")
+}
+
+# Puts one run's selected files back. The deploy directory is mounted read-write only
+# for these container runs.
+restore_run() {
+  local stamp="$1" path
+  while IFS= read -r path; do
+    case "$path" in
+      sqlite/*) run_backup_container restore -v "$PWD:/restore" -- restore-sqlite "$stamp" ;;
+      mysql/*) run_backup_container restore -- restore-mysql "$stamp" ;;
+      config/*) run_backup_container restore -v "$PWD:/restore" -- restore-config "$stamp" ;;
+    esac || return 1
+  done < <(selected_files "$stamp")
+}
+
+take_safety_backup() {
+  SAFETY="$STAMP"
+  log INFO "Taking a safety backup of the current state as $SAFETY..."
+  run_backup_container safety -e "BACKUP_STAMP=$SAFETY" -- snapshot || return 1
+  run_backup_container safety -e "BACKUP_STAMP=$SAFETY" -e BACKUP_PRUNE=no -- finish || return 1
+  log INFO "Safety backup $SAFETY taken"
+}
+
+on_exit() {
+  local code=$?
+  trap - EXIT INT TERM
+  remove_container
+  if [[ "$PHASE" == restoring && -n "$SAFETY" ]]; then
+    log ERROR "Restore failed; putting the safety backup $SAFETY back"
+    if restore_run "$SAFETY"; then
+      log WARN "Previous state restored from safety backup $SAFETY"
+    else
+      log ERROR "Putting the safety backup back failed too; restore $SAFETY by hand"
+    fi
+    code=1
+  fi
+  if [[ "$TRACKER_STOPPED" == true ]]; then
+    start_tracker || code=1
+  fi
+  printf '[%s] Restore completed (exit code: %d)\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$code"
+  exit "$code"
+}
+
+main() {
+  local stamp
+  parse_args "$@"
+  require_tools docker flock sha256sum tar
+  load_settings
+  detect_compose
+  DRIVER="$(config DATABASE_DRIVER)"
+  stamp="$(resolve_stamp)"
+  log INFO "Backup chosen: $stamp (--at $AT, --only $ONLY)"
+  verify_files "$stamp"
+  show_plan "$stamp"
+  if [[ "$YES" != true ]]; then
+    log INFO "Dry run: nothing was changed. Run again with --yes to restore."
+    return 0
+  fi
+
+  STAMP="$(date -u +%Y%m%d_%H%M%S)"
+  trap on_exit EXIT
+  trap 'exit 130' INT TERM
+  acquire_lock
+  local was_running=false
+  if tracker_running; then
+    was_running=true
+    stop_tracker
+  fi
+  take_safety_backup || die "could not take a safety backup; nothing was restored"
+  PHASE=restoring
+  restore_run "$stamp" || die "restoring backup $stamp failed"
+  if [[ "$was_running" == true ]]; then
+    start_tracker || die "the tracker did not start after the restore"
+  else
+    log WARN "Tracker was not running before the restore; it is left stopped"
+  fi
+  PHASE=finished
+  log INFO "Restored backup $stamp"
+}
+
+main "$@"

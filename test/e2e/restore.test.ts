@@ -1,0 +1,206 @@
+// Operations on a bad day, on real targets (SQLite): back up now, list, restore in place
+// (dry run, chosen timestamp, corrupt backup refused, failure rolled back) and disaster
+// recovery onto a second, fresh target. Stand-in: the tracker service only.
+import { execa } from 'execa';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, onTarget, sandboxDown, sandboxUp, type Sandbox } from './sandbox.js';
+
+let first: Sandbox | undefined;
+let second: Sandbox | undefined;
+const measured: Record<string, unknown> = {};
+/** Data set A: the tracker's rows at the first backup, taken with the tracker stopped. */
+let stampA = '';
+let canonicalA = '';
+
+function one(): Sandbox {
+  if (!first) throw new Error('sandbox was not created');
+  return first;
+}
+
+function dbPath(sandbox: Sandbox): string {
+  return `${sandbox.deployDir}/storage/tracker/lib/database/tracker.db`;
+}
+
+async function canonical(sandbox: Sandbox): Promise<string> {
+  const dump = await execa('sqlite3', [dbPath(sandbox), 'SELECT * FROM torrents ORDER BY id; SELECT * FROM keys ORDER BY id; SELECT * FROM whitelist ORDER BY id;']);
+  return dump.stdout;
+}
+
+async function sha(file: string): Promise<string> {
+  return (await execa('sha256sum', [file])).stdout.split(' ')[0] ?? '';
+}
+
+async function tracker(sandbox: Sandbox, action: 'stop' | 'start'): Promise<void> {
+  await onTarget(sandbox, `docker-compose ${action} tracker >/dev/null 2>&1`);
+}
+
+async function trackerRunning(sandbox: Sandbox): Promise<boolean> {
+  const out = await onTarget(sandbox, 'for id in $(docker-compose ps -q tracker); do docker inspect -f "{{.State.Running}}" "$id"; done');
+  return out.stdout.trim() === 'true';
+}
+
+async function backupNow(sandbox: Sandbox): Promise<string> {
+  const run = await cli(['backup', '--env', sandbox.envFile], sandbox);
+  expect(run.exitCode).toBe(0);
+  const stamp = /created sqlite\/sqlite_(\d{8}_\d{6})\.db\.gz/.exec(run.stdout)?.[1];
+  expect(stamp, run.stdout).toBeDefined();
+  return stamp as string;
+}
+
+beforeAll(async () => {
+  first = await sandboxUp('restore');
+  const run = await cli(['provision', '--env', one().envFile], one());
+  if (run.exitCode !== 0) throw new Error('provision failed');
+});
+
+afterAll(async () => {
+  await sandboxDown(first);
+  await sandboxDown(second);
+  process.stdout.write(`restore measurements: ${JSON.stringify(measured)}\n`);
+});
+
+describe('backup now and list', () => {
+  it('`backup` runs the maintenance script now, prints its log lines and the files it created', async () => {
+    const run = await cli(['backup', '--env', one().envFile], one());
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('Backup maintenance completed (exit code: 0)');
+    expect(run.stdout).toMatch(/created sqlite\/sqlite_\d{8}_\d{6}\.db\.gz \(\d+ bytes\)/);
+    expect(run.stdout).toMatch(/created config\/config_\d{8}_\d{6}\.tar\.gz/);
+  });
+
+  it('`backups --json` lists each backup with age, size and a verified checksum, and the last run', async () => {
+    const run = await cli(['backups', '--env', one().envFile, '--json'], one());
+    expect(run.exitCode).toBe(0);
+    const listing = JSON.parse(run.stdout).hosts[one().env.environment.name];
+    const sqlite = listing.backups.filter((b: any) => b.kind === 'sqlite');
+    expect(sqlite.length).toBeGreaterThanOrEqual(2);
+    for (const b of sqlite) {
+      expect(b.checksum).toBe('verified');
+      expect(b.bytes).toBeGreaterThan(0);
+      expect(b.ageSeconds).toBeGreaterThanOrEqual(0);
+    }
+    expect(listing.lastRun.result).toBe('success');
+  });
+
+  it('`backups` flags a file that no longer matches its manifest', async () => {
+    const victim = (await onTarget(one(), 'ls -1 storage/backup/config/config_*.tar.gz | head -n 1')).stdout.trim();
+    await onTarget(one(), `cp ${victim} /tmp/keep && printf x >> ${victim}`);
+    const run = await cli(['backups', '--env', one().envFile], one());
+    await onTarget(one(), `cp /tmp/keep ${victim}`);
+    expect(run.stdout).toMatch(/MISMATCH\s+config\/config_/);
+  });
+});
+
+describe('restore in place', () => {
+  it('round trip: data A is backed up, changed to B, and the restore brings back exactly A', async () => {
+    await tracker(one(), 'stop');
+    stampA = await backupNow(one());
+    canonicalA = await canonical(one());
+    expect(canonicalA.split('\n').length).toBeGreaterThan(3);
+    await execa('sqlite3', [dbPath(one()), "DELETE FROM torrents WHERE id % 2 = 0; INSERT INTO whitelist(info_hash) VALUES ('data-set-b');"]);
+    expect(await canonical(one())).not.toBe(canonicalA);
+
+    const before = await sha(dbPath(one()));
+    const plan = await cli(['restore', '--env', one().envFile, '--at', stampA], one());
+    expect(plan.exitCode).toBe(0);
+    expect(plan.stdout).toContain(`Would restore sqlite/sqlite_${stampA}.db.gz over storage/tracker/lib/database/tracker.db`);
+    expect(plan.stdout).toContain('Dry run: nothing was changed.');
+    expect(await sha(dbPath(one()))).toBe(before);
+
+    const run = await cli(['restore', '--env', one().envFile, '--at', stampA, '--yes'], one());
+    expect(run.exitCode).toBe(0);
+    expect(await canonical(one())).toBe(canonicalA);
+    // The tracker was stopped before, so the restore leaves it stopped.
+    expect(await trackerRunning(one())).toBe(false);
+    expect(run.stdout).toContain('Tracker was not running before the restore; it is left stopped');
+    await tracker(one(), 'start');
+  });
+
+  it('restores a chosen older backup with a running tracker, and starts it again', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const newer = await backupNow(one());
+    expect(newer > stampA).toBe(true);
+    const run = await cli(['restore', '--env', one().envFile, '--at', stampA, '--only', 'database', '--yes'], one());
+    expect(run.exitCode).toBe(0);
+    expect(await trackerRunning(one())).toBe(true);
+    const down = /Tracker started successfully \(down for ([\d.]+)s\)/.exec(run.stdout)?.[1];
+    measured.sqlite_restore_downtime_s = Number(down);
+    // The tracker writes again after the restart; every row of A is back and B's marker is gone.
+    await tracker(one(), 'stop');
+    const now = await canonical(one());
+    for (const row of canonicalA.split('\n').filter((l) => l.includes('|'))) expect(now).toContain(row);
+    expect(now).not.toContain('data-set-b');
+    await tracker(one(), 'start');
+  });
+
+  it('refuses a corrupted backup before touching anything', async () => {
+    await tracker(one(), 'stop');
+    const file = `${one().deployDir}/storage/backup/sqlite/sqlite_${stampA}.db.gz`;
+    const saved = path.join(one().work, 'saved.db.gz');
+    copyFileSync(file, saved);
+    writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from('garbage')]));
+    const before = await sha(dbPath(one()));
+    try {
+      const run = await cli(['restore', '--env', one().envFile, '--at', stampA, '--yes'], one());
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toContain(`checksum of sqlite/sqlite_${stampA}.db.gz does not match its manifest: refusing`);
+      expect(await sha(dbPath(one()))).toBe(before);
+      expect(await trackerRunning(one())).toBe(false);
+    } finally {
+      copyFileSync(saved, file);
+      await tracker(one(), 'start');
+    }
+  });
+
+  it('puts the previous state back when the restore fails midway', async () => {
+    // A run whose database file is good and whose config archive is not an archive at all,
+    // yet listed with its true checksum: the database is restored first, then the config
+    // step fails.
+    const stamp = '20300101_000000';
+    const backups = `${one().deployDir}/storage/backup`;
+    await execa('sh', ['-c', `set -e; cd "$1"; cp sqlite/sqlite_$2.db.gz sqlite/sqlite_$3.db.gz
+      echo 'not a tar archive' > config/config_$3.tar.gz
+      sha256sum sqlite/sqlite_$3.db.gz config/config_$3.tar.gz > manifests/manifest_$3.sha256`, 'sh', backups, stampA, stamp]);
+    await tracker(one(), 'stop');
+    await execa('sqlite3', [dbPath(one()), "INSERT INTO whitelist(info_hash) VALUES ('state-before-failed-restore');"]);
+    const before = await canonical(one());
+    await tracker(one(), 'start');
+    try {
+      const run = await cli(['restore', '--env', one().envFile, '--at', stamp, '--yes'], one());
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toContain('Restore failed; putting the safety backup');
+      expect(run.stdout).toContain('Previous state restored from safety backup');
+      expect(await trackerRunning(one())).toBe(true);
+      await tracker(one(), 'stop');
+      const after = await canonical(one());
+      for (const row of before.split('\n').filter((l) => l.includes('|'))) expect(after).toContain(row);
+      expect(after).toContain('state-before-failed-restore');
+    } finally {
+      await execa('sh', ['-c', `cd "$1" && rm -f sqlite/sqlite_$2.db.gz config/config_$2.tar.gz manifests/manifest_$2.sha256`, 'sh', backups, stamp]);
+      await tracker(one(), 'start');
+    }
+  });
+});
+
+describe('disaster recovery', () => {
+  it('restores backups fetched from one host onto a second, freshly provisioned one (--from-dir)', async () => {
+    second = await sandboxUp('restore-dr');
+    expect((await cli(['provision', '--env', second.envFile], second)).exitCode).toBe(0);
+    // What an operator copied off the lost host: the run's files and its manifest.
+    const fetched = mkdtempSync(path.join(tmpdir(), 'tb-fetched-'));
+    for (const dir of ['sqlite', 'config', 'manifests']) {
+      cpSync(`${one().deployDir}/storage/backup/${dir}`, path.join(fetched, dir), {
+        recursive: true,
+        filter: (src) => !path.basename(src).includes('_') || path.basename(src).includes(stampA),
+      });
+    }
+    await tracker(second, 'stop');
+    const run = await cli(['restore', '--env', second.envFile, '--from-dir', fetched, '--at', stampA, '--yes'], second);
+    expect(run.exitCode).toBe(0);
+    expect(await canonical(second)).toBe(canonicalA);
+    await tracker(second, 'start');
+  });
+});
