@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, envVariant, onTarget, sandboxDown, sandboxUp, waitFor, type Sandbox } from './sandbox.js';
+import { cli, envVariant, onTarget, sandboxDown, sandboxUp, waitFor, type Sandbox, runMaintenance, lastStatus, trackerRunning } from './sandbox.js';
 
 let sandbox: Sandbox | undefined;
 let password = '';
@@ -21,15 +21,6 @@ function target(): Sandbox {
   return sandbox;
 }
 
-async function maintenance(): Promise<number> {
-  const run = await onTarget(target(), 'rc=0; /usr/local/bin/maintenance-backup.sh >> /var/log/tracker-backup.log 2>&1 || rc=$?; echo "$rc"');
-  return Number(run.stdout.trim().split('\n').pop());
-}
-
-async function status(): Promise<Record<string, any>> {
-  return JSON.parse((await onTarget(target(), 'cat storage/backup/status.json')).stdout);
-}
-
 /** Every row of every tracker table, in a fixed order: equal text means equal data. */
 function canonicalQuery(): string {
   return TABLES.map((t) => `SELECT '${t}', t.* FROM \`${t}\` t ORDER BY 2;`).join(' ');
@@ -39,11 +30,6 @@ async function canonicalOnTarget(): Promise<string> {
   const out = await onTarget(target(), `docker exec "$(docker-compose ps -q mysql)" mariadb -uroot -N torrust_tracker -e "${canonicalQuery().replaceAll('`', '\\`')}"`);
   if (out.exitCode !== 0) throw new Error(out.stderr);
   return out.stdout;
-}
-
-async function trackerRunning(): Promise<boolean> {
-  const out = await onTarget(target(), 'for id in $(docker-compose ps -q tracker); do docker inspect -f "{{.State.Running}}" "$id"; done');
-  return out.stdout.trim() === 'true';
 }
 
 beforeAll(async () => {
@@ -120,8 +106,8 @@ describe('MySQL backups', () => {
   });
 
   it('stop mode: status.json records the downtime', async () => {
-    expect(await maintenance()).toBe(0);
-    const s = await status();
+    expect(await runMaintenance(target())).toBe(0);
+    const s = await lastStatus(target());
     expect(s).toMatchObject({ result: 'success', mode: 'stop' });
     expect(s.files.map((f: any) => f.path)).toContain(`mysql/mysql_${s.stamp}.sql.gz`);
     measured.mysql_stop_downtime_s = s.tracker_downtime_seconds;
@@ -132,8 +118,8 @@ describe('MySQL backups', () => {
       env.backup.mode = 'online';
     });
     expect((await cli(['provision', '--env', online], target())).exitCode).toBe(0);
-    expect(await maintenance()).toBe(0);
-    const s = await status();
+    expect(await runMaintenance(target())).toBe(0);
+    const s = await lastStatus(target());
     expect(s).toMatchObject({ result: 'success', mode: 'online', tracker_downtime_seconds: 0 });
     measured.mysql_online_downtime_s = s.tracker_downtime_seconds;
     expect((await cli(['provision', '--env', target().envFile], target())).exitCode).toBe(0);
@@ -157,7 +143,7 @@ describe('MySQL backups', () => {
     // Once more with the tracker running, to measure how long a restore keeps it down.
     const timed = await cli(['restore', '--env', target().envFile, '--only', 'database', '--yes'], target());
     expect(timed.exitCode).toBe(0);
-    expect(await trackerRunning()).toBe(true);
+    expect(await trackerRunning(target())).toBe(true);
     measured.mysql_restore_downtime_s = Number(/Tracker started successfully \(down for ([\d.]+)s\)/.exec(timed.stdout)?.[1]);
   });
 
@@ -165,13 +151,13 @@ describe('MySQL backups', () => {
     await onTarget(target(), ': > storage/backup/mysql/mysql_20200101_000000.sql.gz; docker-compose stop mysql >/dev/null 2>&1');
     const before = (await onTarget(target(), 'ls -1A storage/backup/mysql')).stdout;
     try {
-      expect(await maintenance()).toBe(1);
+      expect(await runMaintenance(target())).toBe(1);
       const log = (await onTarget(target(), 'tail -n 30 /var/log/tracker-backup.log')).stdout;
       expect(log).toContain('ERROR: MySQL at mysql:3306 is unreachable');
       expect(log).toContain('Backup maintenance completed (exit code: 1)');
-      expect(await trackerRunning()).toBe(true);
+      expect(await trackerRunning(target())).toBe(true);
       expect((await onTarget(target(), 'ls -1A storage/backup/mysql')).stdout).toBe(before);
-      expect((await status()).result).toBe('failed');
+      expect((await lastStatus(target())).result).toBe('failed');
     } finally {
       await onTarget(target(), 'docker-compose start mysql >/dev/null 2>&1');
     }

@@ -6,7 +6,7 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, onTarget, sandboxDown, sandboxUp, type Sandbox } from './sandbox.js';
+import { cli, onTarget, sandboxDown, sandboxUp, type Sandbox, trackerRunning } from './sandbox.js';
 
 let first: Sandbox | undefined;
 let second: Sandbox | undefined;
@@ -35,11 +35,6 @@ async function sha(file: string): Promise<string> {
 
 async function tracker(sandbox: Sandbox, action: 'stop' | 'start'): Promise<void> {
   await onTarget(sandbox, `docker-compose ${action} tracker >/dev/null 2>&1`);
-}
-
-async function trackerRunning(sandbox: Sandbox): Promise<boolean> {
-  const out = await onTarget(sandbox, 'for id in $(docker-compose ps -q tracker); do docker inspect -f "{{.State.Running}}" "$id"; done');
-  return out.stdout.trim() === 'true';
 }
 
 async function backupNow(sandbox: Sandbox): Promise<string> {

@@ -5,7 +5,7 @@
 // Real: sshd, cron, Docker and compose, sqlite3. Stand-in: the tracker service.
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, envVariant, onTarget, sandboxDown, sandboxUp, waitFor, type Sandbox } from './sandbox.js';
+import { cli, envVariant, onTarget, sandboxDown, sandboxUp, waitFor, type Sandbox, runMaintenance, lastStatus } from './sandbox.js';
 
 let sandbox: Sandbox | undefined;
 const measured: Record<string, unknown> = {};
@@ -13,16 +13,6 @@ const measured: Record<string, unknown> = {};
 function target(): Sandbox {
   if (!sandbox) throw new Error('sandbox was not created');
   return sandbox;
-}
-
-/** The maintenance script exactly as the cron entry runs it; resolves to its exit code. */
-async function maintenance(): Promise<number> {
-  const run = await onTarget(target(), 'rc=0; /usr/local/bin/maintenance-backup.sh >> /var/log/tracker-backup.log 2>&1 || rc=$?; echo "$rc"');
-  return Number(run.stdout.trim().split('\n').pop());
-}
-
-async function status(): Promise<Record<string, any>> {
-  return JSON.parse((await onTarget(target(), 'cat storage/backup/status.json')).stdout);
 }
 
 async function trackerState(): Promise<{ running: boolean; startedAt: string }> {
@@ -53,8 +43,8 @@ afterAll(async () => {
 
 describe('a run in stop mode', () => {
   it('writes status.json with the files, their checksums and the tracker downtime', async () => {
-    expect(await maintenance()).toBe(0);
-    const s = await status();
+    expect(await runMaintenance(target())).toBe(0);
+    const s = await lastStatus(target());
     expect(s).toMatchObject({ result: 'success', exit_code: 0, mode: 'stop' });
     expect(s.tracker_downtime_seconds).toBeGreaterThan(0);
     measured.sqlite_stop_downtime_s = s.tracker_downtime_seconds;
@@ -86,7 +76,7 @@ describe('a run in stop mode', () => {
 describe('faults', () => {
   it('leaves a tracker that was stopped on purpose stopped, and says so', async () => {
     await onTarget(target(), 'docker-compose stop tracker >/dev/null 2>&1');
-    expect(await maintenance()).toBe(0);
+    expect(await runMaintenance(target())).toBe(0);
     expect((await trackerState()).running).toBe(false);
     expect(await logTail()).toContain('WARN: Tracker is not running; it will be left stopped after the backup');
     await onTarget(target(), 'docker-compose start tracker >/dev/null 2>&1');
@@ -112,7 +102,7 @@ describe('faults', () => {
     // in the middle of the run every time, not by luck of timing.
     const db = `${target().deployDir}/storage/tracker/lib/database/tracker.db`;
     const holder = execa('sh', ['-c', '(echo "BEGIN EXCLUSIVE; SELECT 1;"; sleep 25; echo "COMMIT;") | sqlite3 "$1"', 'sh', db], { reject: false });
-    const run = maintenance();
+    const run = runMaintenance(target());
     let killed = '';
     for (let tries = 0; tries < 300 && !killed; tries++) {
       const ps = await execa('docker', ['ps', '--filter', 'name=tracker-backup-', '--filter', `label=com.docker.compose.project=tbsandbox-${target().name}`, '--format', '{{.Names}}'], { reject: false });
@@ -125,10 +115,10 @@ describe('faults', () => {
     expect(killed).toContain('-snapshot-');
     expect(await run).toBe(1);
     expect((await trackerState()).running).toBe(true);
-    expect((await status()).result).toBe('failed');
+    expect((await lastStatus(target())).result).toBe('failed');
     expect(await visibleBackups()).toEqual(before);
-    expect(await maintenance()).toBe(0);
-    expect((await status()).result).toBe('success');
+    expect(await runMaintenance(target())).toBe(0);
+    expect((await lastStatus(target())).result).toBe('success');
     // The staging copy the killed step left behind was cleared, not published.
     expect((await onTarget(target(), 'ls -A storage/backup/.staging 2>/dev/null | wc -l')).stdout.trim()).toBe('0');
   });
@@ -142,7 +132,7 @@ describe('faults', () => {
     const db = `${target().deployDir}/storage/tracker/lib/database/tracker.db`;
     const holder = execa('sh', ['-c', '(echo "BEGIN EXCLUSIVE; SELECT 1;"; sleep 45; echo "COMMIT;") | sqlite3 "$1"', 'sh', db], { reject: false });
     try {
-      expect(await maintenance()).toBe(1);
+      expect(await runMaintenance(target())).toBe(1);
       expect(await logTail()).toContain("ERROR: Backup container step 'snapshot' timed out after 10s; killed it");
       expect((await trackerState()).running).toBe(true);
       const left = await execa('docker', ['ps', '-a', '--filter', 'name=tracker-backup-', '--filter', `label=com.docker.compose.project=tbsandbox-${target().name}`, '--format', '{{.Names}}']);
@@ -161,16 +151,16 @@ describe('faults', () => {
     // sqlite/ on the host is a full disk for the backup while the target runs normally.
     await execa('sh', ['-c', `set -e; tmp=$(mktemp -d); cp -a "$1"/. "$tmp"/; mount -t tmpfs -o size=256k,mode=0700 tmpfs "$1"; cp -a "$tmp"/. "$1"/; cat /dev/zero > "$1/.filler" 2>/dev/null || true`, 'sh', sqliteDir]);
     try {
-      expect(await maintenance()).toBe(1);
+      expect(await runMaintenance(target())).toBe(1);
       expect((await trackerState()).running).toBe(true);
       const now = (await execa('ls', ['-1A', sqliteDir])).stdout.split('\n').filter((f) => f !== '.filler');
       expect(now.sort()).toEqual(before.sort());
-      expect((await status()).result).toBe('failed');
+      expect((await lastStatus(target())).result).toBe('failed');
       expect(await logTail()).toMatch(/ERROR: Backup failed/);
     } finally {
       await execa('umount', [sqliteDir], { reject: false });
     }
-    expect(await maintenance()).toBe(0);
+    expect(await runMaintenance(target())).toBe(0);
   });
 
   it('retention deletes planted backups older than retention_days, keeps recent ones and foreign files', async () => {
@@ -180,7 +170,7 @@ describe('faults', () => {
       target(),
       `cd storage/backup; for f in sqlite/sqlite_${old}.db.gz config/config_${old}.tar.gz sqlite/sqlite_${recent}.db.gz sqlite/operator-notes.txt; do : > "$f"; done`,
     );
-    expect(await maintenance()).toBe(0);
+    expect(await runMaintenance(target())).toBe(0);
     const files = await visibleBackups();
     expect(files).not.toContain(`sqlite_${old}.db.gz`);
     expect(files).not.toContain(`config_${old}.tar.gz`);
@@ -197,10 +187,10 @@ describe('online mode', () => {
     });
     expect((await cli(['provision', '--env', online], target())).exitCode).toBe(0);
     const before = await trackerState();
-    expect(await maintenance()).toBe(0);
+    expect(await runMaintenance(target())).toBe(0);
     const after = await trackerState();
     expect(after).toEqual(before);
-    const s = await status();
+    const s = await lastStatus(target());
     expect(s).toMatchObject({ result: 'success', mode: 'online', tracker_downtime_seconds: 0 });
     measured.sqlite_online_downtime_s = s.tracker_downtime_seconds;
     const rows = await onTarget(target(), `tmp=$(mktemp); gunzip -c storage/backup/sqlite/sqlite_${s.stamp}.db.gz > "$tmp"; sqlite3 "$tmp" 'PRAGMA integrity_check; SELECT count(*) > 0 FROM torrents'`);

@@ -90,3 +90,19 @@ export async function waitFor(seconds: number, probe: () => Promise<boolean>): P
   }
   return probe();
 }
+
+/** The maintenance script exactly as the cron entry runs it; resolves to its exit code. */
+export async function runMaintenance(sandbox: Sandbox): Promise<number> {
+  const run = await onTarget(sandbox, 'rc=0; /usr/local/bin/maintenance-backup.sh >> /var/log/tracker-backup.log 2>&1 || rc=$?; echo "$rc"');
+  return Number(run.stdout.trim().split('\n').pop());
+}
+
+/** storage/backup/status.json of the last run. */
+export async function lastStatus(sandbox: Sandbox): Promise<Record<string, any>> {
+  return JSON.parse((await onTarget(sandbox, 'cat storage/backup/status.json')).stdout);
+}
+
+export async function trackerRunning(sandbox: Sandbox): Promise<boolean> {
+  const out = await onTarget(sandbox, 'for id in $(docker-compose ps -q tracker); do docker inspect -f "{{.State.Running}}" "$id"; done');
+  return out.stdout.trim() === 'true';
+}
