@@ -54,6 +54,12 @@ on_exit() {
   if [[ "$TRACKER_STOPPED" == true ]]; then
     start_tracker || code=1
   fi
+  if ((code != 0 && code != EXIT_BUSY)); then
+    # A container killed outright cannot clean up after itself; nothing half-written
+    # stays behind, even under a hidden name.
+    find "$BACKUP_DIR" -maxdepth 2 -name '.*.partial' -type f -delete 2>/dev/null || true
+    rm -rf "${BACKUP_DIR:?}/.staging"
+  fi
   if ((code != EXIT_BUSY)); then
     ((code == 0)) || RESULT=failed
     [[ -d "$BACKUP_DIR" ]] && { write_status "$code" || log ERROR "could not write $STATUS_FILE"; }
