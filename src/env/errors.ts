@@ -68,10 +68,15 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+/** Past this, a whole-section example buries the message; the example file has it all. */
+const EXAMPLE_MAX = 160;
+
 function exampleText(schema: z.ZodType | undefined): string | undefined {
   if (!schema) return undefined;
   const example = exampleOf(schema);
-  return example === undefined ? undefined : JSON.stringify(example);
+  if (example === undefined) return undefined;
+  const text = JSON.stringify(example);
+  return text.length <= EXAMPLE_MAX ? text : 'see envs/example.json and docs/environment.md';
 }
 
 /** One EnvIssue per zod issue; unknown keys get one issue each, with a "did you mean". */

@@ -102,6 +102,16 @@ describe('invalid environment files name the field, the problem and a valid exam
     expect(issuesOf(data)).toEqual([expect.objectContaining({ path: 'backup.sqlite_path', message: expect.stringContaining('only applies') })]);
   });
 
+  it('points at the example file instead of printing a whole section as the example', () => {
+    const issues = issuesOf([]);
+    expect(issues).toEqual([expect.objectContaining({ path: '(top level)', example: 'see envs/example.json and docs/environment.md' })]);
+  });
+
+  it('reads "backup": null as no backup section (backups off), like the deployer', () => {
+    const env = parseEnv('e.json', JSON.stringify(withValue(exampleEnv(), 'backup', null)));
+    expect(env.backup ?? undefined).toBeUndefined();
+  });
+
   it('reports a file that is not JSON', () => {
     expect(() => parseEnv('e.json', '{ "backup": ')).toThrow(/is not valid JSON/);
   });
