@@ -7,10 +7,10 @@ import { formatListing, parseListing } from '../ansible/listing.js';
 import { runPlaybook } from '../ansible/run.js';
 import type { PlayStats } from '../ansible/stats.js';
 import { parseFlags } from './args.js';
-import { displayPath, HELP, load, renderTo } from './commands.js';
+import { displayPath, load, renderTo } from './commands.js';
 import { EXIT, UsageError, type Context } from './context.js';
 
-Object.assign(HELP, {
+const HELP: Record<'backup' | 'backups' | 'restore', string> = {
   backup: `Usage: npm run backup -- --env <name|path> [--out DIR]
 
 Takes a backup now on the environment's host(s) through the same maintenance script,
@@ -40,7 +40,7 @@ Runs ansible-playbook restore.yml.
 
 Exit codes: 0 restored (or plan shown), 1 invalid environment, refused or failed, 2 usage error.
 `,
-});
+};
 
 async function operate(ctx: Context, command: string, envRef: unknown, out: unknown, phase: Phase, extraVars: Record<string, unknown>, quiet = false) {
   const loaded = await load(command, ctx, envRef);
@@ -77,7 +77,7 @@ function failed(stats: PlayStats | undefined, exitCode: number): boolean {
 export async function backupCommand(argv: string[], ctx: Context): Promise<number> {
   const flags = parseFlags('backup', argv, { env: { type: 'string' }, out: { type: 'string' } });
   if (flags.help) {
-    ctx.stdout(HELP.backup ?? '');
+    ctx.stdout(HELP.backup);
     return EXIT.ok;
   }
   const result = await operate(ctx, 'backup', flags.env, flags.out, 'backup', {});
@@ -97,7 +97,7 @@ export async function backupCommand(argv: string[], ctx: Context): Promise<numbe
 export async function backupsCommand(argv: string[], ctx: Context): Promise<number> {
   const flags = parseFlags('backups', argv, { env: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
   if (flags.help) {
-    ctx.stdout(HELP.backups ?? '');
+    ctx.stdout(HELP.backups);
     return EXIT.ok;
   }
   const result = await operate(ctx, 'backups', flags.env, flags.out, 'backups', {}, flags.json ?? false);
@@ -125,7 +125,7 @@ export async function restoreCommand(argv: string[], ctx: Context): Promise<numb
     'from-dir': { type: 'string' },
   });
   if (flags.help) {
-    ctx.stdout(HELP.restore ?? '');
+    ctx.stdout(HELP.restore);
     return EXIT.ok;
   }
   const at = flags.at ?? 'latest';
