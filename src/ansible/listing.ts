@@ -18,7 +18,7 @@ export interface HostBackups {
   lastRun: Record<string, unknown> | null;
 }
 
-const NAME = /^(sqlite|mysql|config)\/(?:sqlite|mysql|config)_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)\.(?:db\.gz|sql\.gz|tar\.gz)$/;
+const NAME = /^(sqlite|mysql|config)\/(?:sqlite|mysql|config)_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)\.(?:db|sql|tar)\.(?:gz|zst)$/;
 
 export function parseListing(lines: readonly string[], lastRun: Record<string, unknown> | null, now: Date): HostBackups {
   const sizes = new Map<string, number>();

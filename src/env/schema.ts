@@ -133,6 +133,11 @@ export const backupSchema = z.strictObject({
       'Default "stop": the tracker is stopped while the database snapshot is taken (the guide\'s behaviour). "online" never stops it: SQLite through VACUUM INTO, MySQL through one transaction.',
     example: 'stop',
   }),
+  compression: doc(z.enum(['gzip', 'zstd'], { error: 'must be "gzip" or "zstd"' }).default('gzip'), {
+    description:
+      'Default "gzip": the guide\'s .gz file names. "zstd" writes .zst files, compressed on every core (several times faster on large databases); retention, verification and restore treat both alike.',
+    example: 'gzip',
+  }),
   timeout_seconds: doc(
     z.number().int({ error: 'must be a whole number of seconds' }).min(10, { error: 'must be at least 10' }).max(86400, { error: 'must be at most 86400' }).default(3600),
     { description: 'Default 3600. Each backup container step is killed after this long; the tracker is started again and the run fails.', example: 3600 },

@@ -32,6 +32,7 @@ export function roleVars(env: EnvFile): RoleVars {
     tracker_backup_image: backup?.image ?? '',
     tracker_backup_database_driver: database.driver,
     tracker_backup_mode: backup?.mode ?? 'stop',
+    tracker_backup_compression: backup?.compression ?? 'gzip',
     tracker_backup_timeout_seconds: backup?.timeout_seconds ?? 3600,
     tracker_backup_tracker_stop_timeout: backup?.tracker_stop_timeout ?? 10,
     // The deployer puts mysql on database_network; the backup must reach it there.

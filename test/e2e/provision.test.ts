@@ -103,9 +103,11 @@ describe('provision against a fresh sandbox target', () => {
     const lines = log.split('\n').filter((l) => LOG_LINE.test(l));
     const order = [
       'INFO: Tracker stopped successfully',
-      'INFO: Running backup container (via backup profile)...',
+      // stop mode with SQLite: the copy is all that happens while the tracker is down.
+      'INFO: SQLite database copied while the tracker is stopped',
       'INFO: Starting tracker container...',
       'INFO: Tracker started successfully',
+      'INFO: Running backup container (via backup profile)...',
       'INFO: Backup completed successfully',
       'Backup maintenance completed (exit code: 0)',
     ];

@@ -1,5 +1,5 @@
-// The backup container's entrypoint, run directly with bash against real sqlite3, gzip
-// and tar (the same programs the image installs), with the clock pinned for retention.
+// The backup container's entrypoint, run directly with bash against real sqlite3, gzip,
+// zstd and tar (the same programs the image installs), with the clock pinned for retention.
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,11 +19,29 @@ function stampAt(epoch: number): string {
   return new Date(epoch * 1000).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
 }
 
-async function run(command: string) {
-  return execa('bash', [SCRIPT, command], {
+async function run(...args: string[]) {
+  return execa('bash', [SCRIPT, ...args], {
     reject: false,
-    env: { TRACKER_BACKUP_BACKUPS_DIR: backups, TRACKER_BACKUP_DATA_DIR: data, TRACKER_BACKUP_NOW: String(NOW) },
+    env: {
+      TRACKER_BACKUP_BACKUPS_DIR: backups,
+      TRACKER_BACKUP_DATA_DIR: data,
+      TRACKER_BACKUP_RESTORE_DIR: data,
+      TRACKER_BACKUP_NOW: String(NOW),
+    },
   });
+}
+
+const DATABASE = 'storage/tracker/lib/database/tracker.db';
+
+function configure(compression: 'gzip' | 'zstd', sqlitePath = DATABASE): void {
+  writeFileSync(
+    path.join(backups, 'etc/backup.conf'),
+    `DATABASE_DRIVER=sqlite3\nSQLITE_PATH=${sqlitePath}\nRETENTION_DAYS=7\nCOMPRESSION=${compression}\n`,
+  );
+}
+
+async function rows(db: string): Promise<string> {
+  return (await execa('sqlite3', [db, 'SELECT group_concat(info_hash) FROM torrents'])).stdout;
 }
 
 function list(kind: string): string[] {
@@ -42,13 +60,10 @@ beforeEach(async () => {
   mkdirSync(path.join(data, 'storage/tracker/lib/database'), { recursive: true });
   mkdirSync(path.join(data, 'storage/tracker/etc'), { recursive: true });
   writeFileSync(path.join(data, 'storage/tracker/etc/tracker.toml'), '[core]\n');
-  writeFileSync(
-    path.join(backups, 'etc/backup.conf'),
-    'DATABASE_DRIVER=sqlite3\nSQLITE_PATH=storage/tracker/lib/database/tracker.db\nRETENTION_DAYS=7\n',
-  );
+  configure('gzip');
   writeFileSync(path.join(backups, 'etc/backup-paths.txt'), 'storage/tracker/etc/tracker.toml\nstorage/prometheus/etc/prometheus.yml\n');
   await execa('sqlite3', [
-    path.join(data, 'storage/tracker/lib/database/tracker.db'),
+    path.join(data, DATABASE),
     "CREATE TABLE torrents(id INTEGER PRIMARY KEY, info_hash TEXT); INSERT INTO torrents(info_hash) VALUES ('a'),('b'),('c');",
   ]);
 });
@@ -62,13 +77,36 @@ describe('backup.sh all', () => {
     expect(list('config')).toEqual([`config_${stamp}.tar.gz`]);
     const restored = path.join(backups, 'restored.db');
     await execa('sh', ['-c', 'gunzip -c "$1" > "$2"', 'sh', path.join(backups, 'sqlite', `sqlite_${stamp}.db.gz`), restored]);
-    expect((await execa('sqlite3', [restored, 'SELECT group_concat(info_hash) FROM torrents'])).stdout).toBe('a,b,c');
+    expect(await rows(restored)).toBe('a,b,c');
     const tar = await execa('tar', ['-tzf', path.join(backups, 'config', `config_${stamp}.tar.gz`)]);
     expect(tar.stdout.split('\n')).toEqual(['storage/tracker/etc/tracker.toml']);
     expect(result.stdout).toMatch(
       /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] WARN: Config path storage\/prometheus\/etc\/prometheus.yml not found; skipped$/m,
     );
-    expect(result.stdout).toMatch(/INFO: SQLite snapshot taken \(.*integrity ok\)/);
+    expect(result.stdout).toMatch(/INFO: SQLite snapshot taken \(\d+ KiB\)/);
+    expect(result.stdout).toContain('INFO: SQLite snapshot checked (quick_check ok)');
+  });
+
+  it('with COMPRESSION=zstd writes .zst files that zstd reads back, listed in the manifest', async () => {
+    configure('zstd');
+    const result = await run('all');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const stamp = stampAt(NOW);
+    expect(list('sqlite')).toEqual([`sqlite_${stamp}.db.zst`]);
+    expect(list('config')).toEqual([`config_${stamp}.tar.zst`]);
+    const restored = path.join(backups, 'restored.db');
+    await execa('zstd', ['-q', '-d', path.join(backups, 'sqlite', `sqlite_${stamp}.db.zst`), '-o', restored]);
+    expect(await rows(restored)).toBe('a,b,c');
+    const check = await execa('sha256sum', ['-c', `manifests/manifest_${stamp}.sha256`], { cwd: backups });
+    expect(check.stdout.split('\n').sort()).toEqual([`config/config_${stamp}.tar.zst: OK`, `sqlite/sqlite_${stamp}.db.zst: OK`]);
+  });
+
+  it('refuses an unknown COMPRESSION without publishing anything', async () => {
+    configure('lz4' as 'zstd');
+    const result = await run('all');
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain("COMPRESSION must be gzip or zstd, not 'lz4'");
+    expect(list('sqlite')).toEqual([]);
   });
 
   it('writes a SHA-256 manifest of the run that sha256sum -c accepts, and it catches a changed file', async () => {
@@ -99,7 +137,7 @@ describe('backup.sh all', () => {
   it('fails without publishing anything or pruning when the database is missing', async () => {
     touch('sqlite', `sqlite_${stampAt(NOW - 30 * DAY)}.db.gz`);
     touch('sqlite', `sqlite_${stampAt(NOW - 20 * DAY)}.db.gz`);
-    writeFileSync(path.join(backups, 'etc/backup.conf'), 'DATABASE_DRIVER=sqlite3\nSQLITE_PATH=storage/nope.db\nRETENTION_DAYS=7\n');
+    configure('gzip', 'storage/nope.db');
     const result = await run('all');
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('ERROR: SQLite database not found');
@@ -162,5 +200,60 @@ describe('retention (backup.sh prune), age from the stamp in the name', () => {
     await run('prune');
     expect(list('mysql')).toEqual([`mysql_${stampAt(NOW - 2 * DAY)}.sql.gz`, `mysql_${stampAt(NOW - DAY)}.sql.gz`]);
     expect(list('config')).toHaveLength(2);
+  });
+
+  it('treats .gz and .zst as one kind: a switch of compression neither strands nor loses the newest', async () => {
+    touch('sqlite', `sqlite_${stampAt(NOW - 30 * DAY)}.db.gz`);
+    touch('sqlite', `sqlite_${stampAt(NOW - 20 * DAY)}.db.zst`);
+    touch('sqlite', `sqlite_${stampAt(NOW - 10 * DAY)}.db.gz`);
+    touch('config', `config_${stampAt(NOW - 9 * DAY)}.tar.zst`);
+    touch('config', `config_${stampAt(NOW - 8 * DAY)}.tar.gz`);
+    await run('prune');
+    expect(list('sqlite')).toEqual([`sqlite_${stampAt(NOW - 10 * DAY)}.db.gz`]);
+    expect(list('config')).toEqual([`config_${stampAt(NOW - 8 * DAY)}.tar.gz`]);
+  });
+});
+
+describe('finish on a file copied while the tracker was stopped (stop mode)', () => {
+  // An unclean stop can leave committed rows in the WAL only; the copy must keep them.
+  it('recovers a WAL copied along with the database before checking and compressing it', async () => {
+    const stamp = '20260210_030000';
+    const staged = path.join(backups, '.staging', stamp);
+    mkdirSync(staged, { recursive: true });
+    const source = path.join(data, 'wal.db');
+    // Python's sqlite3 keeps the connection open while the files are copied, then exits
+    // without closing it, so the WAL is never checkpointed into the main file.
+    await execa('python3', [
+      '-c',
+      `import os, shutil, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute('PRAGMA journal_mode=WAL'); db.execute('PRAGMA wal_autocheckpoint=0')
+db.execute('CREATE TABLE torrents(id INTEGER PRIMARY KEY, info_hash TEXT)')
+db.execute("INSERT INTO torrents(info_hash) VALUES ('w1'),('w2')")
+shutil.copy(sys.argv[1], sys.argv[2] + '/database.db'); shutil.copy(sys.argv[1] + '-wal', sys.argv[2] + '/database.db-wal')
+os._exit(0)`,
+      source,
+      staged,
+    ]);
+    const result = await run('finish');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('SQLite snapshot checked (quick_check ok)');
+    const restored = path.join(backups, 'restored.db');
+    await execa('sh', ['-c', 'gunzip -c "$1" > "$2"', 'sh', path.join(backups, 'sqlite', `sqlite_${stamp}.db.gz`), restored]);
+    expect(await rows(restored)).toBe('w1,w2');
+  });
+});
+
+describe('restore-sqlite', () => {
+  it('puts back a .zst backup (written after a switch to zstd) and a .gz one alike', async () => {
+    configure('zstd');
+    expect((await run('all')).exitCode).toBe(0);
+    const zstStamp = stampAt(NOW);
+    await execa('sqlite3', [path.join(data, DATABASE), "DELETE FROM torrents; INSERT INTO torrents(info_hash) VALUES ('z')"]);
+    const restoredZst = await run('restore-sqlite', zstStamp);
+    expect(restoredZst.exitCode, restoredZst.stdout + restoredZst.stderr).toBe(0);
+    expect(restoredZst.stdout).toContain(`from sqlite_${zstStamp}.db.zst`);
+    expect(await rows(path.join(data, DATABASE))).toBe('a,b,c');
+    expect((await run('restore-sqlite', '20200101_000000')).stdout).toContain('no SQLite backup 20200101_000000');
   });
 });

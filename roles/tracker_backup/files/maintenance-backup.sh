@@ -45,6 +45,24 @@ write_status() {
   mv -f "$tmp" "$STATUS_FILE"
 }
 
+# With the tracker stopped nothing writes the file, so a plain copy is a consistent
+# snapshot and the fastest one: downtime is one sequential read and write of the file,
+# with no container to start. A journal or WAL left by an unclean stop is copied along;
+# the container's finish step opens the copy, which recovers it, and checks it.
+copy_sqlite() {
+  local source staged="$BACKUP_DIR/.staging/$STAMP" extension
+  source="$(config SQLITE_PATH)"
+  [[ -f "$source" ]] || { log ERROR "SQLite database not found at $PWD/$source"; return 1; }
+  rm -rf "$BACKUP_DIR/.staging"
+  mkdir -p "$staged"
+  for extension in "" -journal -wal; do
+    if [[ -f "$source$extension" ]]; then
+      cp -- "$source$extension" "$staged/database.db$extension" || return 1
+    fi
+  done
+  log INFO "SQLite database copied while the tracker is stopped ($(stat -c %s "$staged/database.db") bytes)"
+}
+
 # Runs on every exit, including failures and signals: the tracker must not stay down
 # because a backup failed, and a killed run must not leave its container behind.
 on_exit() {
@@ -86,11 +104,19 @@ main() {
     log WARN "Tracker is not running; it will be left stopped after the backup"
   fi
 
-  log INFO "Running backup container (via backup profile)..."
-  run_backup_container snapshot -e "BACKUP_STAMP=$STAMP" -- snapshot || die "Backup failed: the database snapshot did not complete"
+  local copied=false
+  if [[ "$MODE" == stop && "$(config DATABASE_DRIVER)" == sqlite3 ]]; then
+    copy_sqlite || die "Backup failed: could not copy the SQLite database"
+    copied=true
+  else
+    log INFO "Running backup container (via backup profile)..."
+    run_backup_container snapshot -e "BACKUP_STAMP=$STAMP" -- snapshot || die "Backup failed: the database snapshot did not complete"
+  fi
   if [[ "$TRACKER_STOPPED" == true ]]; then
     start_tracker || die "Backup snapshot taken but the tracker did not start again"
   fi
+  # The guide's line announces the run's first container, whichever step that is.
+  [[ "$copied" == false ]] || log INFO "Running backup container (via backup profile)..."
   run_backup_container finish -e "BACKUP_STAMP=$STAMP" -- finish || die "Backup failed: compressing, verifying or archiving did not complete"
   RESULT=success
   log INFO "Backup completed successfully"

@@ -59,23 +59,25 @@ parse_args() {
   [[ "$ONLY" == all || "$ONLY" == database || "$ONLY" == config ]] || { log ERROR "--only takes database or config"; exit 2; }
 }
 
-database_file() {
+# The database backup's name without its compression suffix (.gz or .zst).
+database_base() {
   local stamp="$1"
   case "$DRIVER" in
-    sqlite3) printf 'sqlite/sqlite_%s.db.gz' "$stamp" ;;
-    mysql) printf 'mysql/mysql_%s.sql.gz' "$stamp" ;;
+    sqlite3) printf 'sqlite/sqlite_%s.db' "$stamp" ;;
+    mysql) printf 'mysql/mysql_%s.sql' "$stamp" ;;
     *) die "unknown DATABASE_DRIVER: $DRIVER" ;;
   esac
 }
 
 # The files of a run that --only selects, as listed in its manifest.
 selected_files() {
-  local stamp="$1" manifest="$BACKUP_DIR/manifests/manifest_$1.sha256" path
+  local stamp="$1" manifest="$BACKUP_DIR/manifests/manifest_$1.sha256" path database
   [[ -f "$manifest" ]] || return 0
+  database="$(database_base "$stamp")"
   while read -r _ path; do
     case "$path" in
-      "$(database_file "$stamp")") [[ "$ONLY" == config ]] || printf '%s\n' "$path" ;;
-      "config/config_$stamp.tar.gz") [[ "$ONLY" == database ]] || printf '%s\n' "$path" ;;
+      "$database.gz" | "$database.zst") [[ "$ONLY" == config ]] || printf '%s\n' "$path" ;;
+      "config/config_$stamp.tar.gz" | "config/config_$stamp.tar.zst") [[ "$ONLY" == database ]] || printf '%s\n' "$path" ;;
     esac
   done <"$manifest"
 }
@@ -117,7 +119,8 @@ show_plan() {
     case "$path" in
       sqlite/*) log INFO "Would restore $path over $(config SQLITE_PATH) ($(stat -c %s "$(config SQLITE_PATH)" 2>/dev/null || echo 0) bytes now)" ;;
       mysql/*) log INFO "Would load $path into MySQL database $(config MYSQL_DATABASE) on $(config MYSQL_HOST), replacing its tables" ;;
-      config/*) log INFO "Would extract $path over: $(tar -tzf "$BACKUP_DIR/$path" | grep -v '/$' | tr '\n' ' ')" ;;
+      # GNU tar picks gzip or zstd from the suffix; the host may lack zstd.
+      config/*) log INFO "Would extract $path over: $(tar -tf "$BACKUP_DIR/$path" 2>/dev/null | grep -v '/$' | tr '\n' ' ' || echo "(contents listed by the backup image at restore)")" ;;
     esac
   done < <(selected_files "$stamp")
 }
