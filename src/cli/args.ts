@@ -21,9 +21,13 @@ export function parseFlags<T extends Options>(command: string, argv: string[], o
   }
 }
 
-export function requireEnvFlag(command: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') {
+/** --env may be given several times; every command reads it the same way. */
+export const ENV_FLAG = { type: 'string', multiple: true } as const;
+
+export function requireEnvFlag(command: string, value: unknown): string[] {
+  const refs = Array.isArray(value) ? value : [];
+  if (refs.length === 0 || refs.some((ref) => typeof ref !== 'string' || ref === '')) {
     throw new UsageError(`${command}: --env <name|path> is required`);
   }
-  return value;
+  return refs as string[];
 }

@@ -1,40 +1,43 @@
 // One function per command; each returns an exit code and never calls process.exit.
 import path from 'node:path';
 import { loadEnv, resolveEnvPath, type LoadedEnv } from '../env/load.js';
-import { renderProject } from '../render/project.js';
+import { fleetIssues, renderProject } from '../render/project.js';
 import { loadSources } from '../render/sources.js';
 import { writeProject } from '../render/write.js';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
 import { runPlaybook } from '../ansible/run.js';
-import { parseFlags, requireEnvFlag } from './args.js';
+import { ENV_FLAG, parseFlags, requireEnvFlag } from './args.js';
 import { EXIT, UsageError, type Context } from './context.js';
-import { describeEnv, describeRun } from './summary.js';
+import { describeEnv, describeRun, failedHosts } from './summary.js';
 
 export const HELP: Record<string, string> = {
-  validate: `Usage: npm run validate -- --env <name|path>
+  validate: `Usage: npm run validate -- --env <name|path> [--env ...]
 
 Checks an environment file and prints what it means: database, schedule, the next
 three backup times (UTC) and any warnings. <name> means envs/<name>.json.
 
 Exit codes: 0 valid, 1 invalid (each problem on stderr), 2 usage error.
 `,
-  render: `Usage: npm run render -- --env <name|path> [--out DIR]
+  render: `Usage: npm run render -- --env <name|path> [--env ...] [--out DIR]
 
-Writes the Ansible project for an environment (default build/<env name>/ansible/).
+Writes the Ansible project for one or more environments (default
+build/<env name>/ansible/, or build/<name1>+<name2>/ansible/ for several).
 The project runs on its own: cd there and run ansible-playbook site.yml.
 Nothing is written when the environment file is invalid.
 
 Exit codes: 0 written, 1 invalid environment, 2 usage error.
 `,
-  provision: `Usage: npm run provision -- --env <name|path> [--check] [--phase release|run|all] [--out DIR]
+  provision: `Usage: npm run provision -- --env <name|path> [--env ...] [--check] [--phase release|run|all] [--out DIR]
 
 Validates, renders the Ansible project, then runs
   cd build/<env name>/ansible && ansible-playbook site.yml     (--phase all, default)
   ... release.yml (--phase release) or run.yml (--phase run)
-with Ansible's output streamed live, and ends with a summary per host.
+with Ansible's output streamed live, and ends with a summary per host. Several --env
+(and an environment's instances) go into one inventory and run in parallel; a host
+that fails does not stop the others.
 --check runs ansible-playbook --check --diff: a dry run that changes nothing.
 
-Exit codes: 0 done, 1 invalid environment or Ansible failed, 2 usage error.
+Exit codes: 0 done, 1 invalid environment or a host failed, 2 usage error.
 `,
 };
 
@@ -51,8 +54,20 @@ Commands:
 Run a command with --help for its options. Honours NO_COLOR.
 `;
 
-export async function load(command: string, ctx: Context, ref: unknown): Promise<LoadedEnv> {
-  return loadEnv(resolveEnvPath(requireEnvFlag(command, ref), ctx.root, ctx.cwd));
+/** One or more --env files, all valid and fit for one inventory, or an error naming why. */
+export async function load(command: string, ctx: Context, refs: unknown): Promise<LoadedEnv[]> {
+  const files = requireEnvFlag(command, refs).map((ref) => resolveEnvPath(ref, ctx.root, ctx.cwd));
+  const loaded: LoadedEnv[] = [];
+  // Every file is read and checked before anything is written.
+  for (const file of files) loaded.push(await loadEnv(file));
+  const issues = fleetIssues(loaded.map((l) => l.env));
+  if (issues.length > 0) throw new UsageError(`${command}: these environments cannot share one inventory: ${issues.join('; ')}`);
+  return loaded;
+}
+
+/** The environments' files as shown to the user, comma-separated. */
+export function displayFiles(ctx: Context, loaded: readonly LoadedEnv[]): string {
+  return loaded.map((l) => displayPath(ctx, l.file)).join(', ');
 }
 
 export function displayPath(ctx: Context, file: string): string {
@@ -61,26 +76,27 @@ export function displayPath(ctx: Context, file: string): string {
 }
 
 export async function validateCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('validate', argv, { env: { type: 'string' } });
+  const flags = parseFlags('validate', argv, { env: ENV_FLAG });
   if (flags.help) {
     ctx.stdout(HELP.validate ?? '');
     return EXIT.ok;
   }
-  const { file, env } = await load('validate', ctx, flags.env);
-  ctx.stdout(describeEnv(displayPath(ctx, file), env, ctx.now()));
+  for (const { file, env } of await load('validate', ctx, flags.env)) ctx.stdout(describeEnv(displayPath(ctx, file), env, ctx.now()));
   return EXIT.ok;
 }
 
-export async function renderTo(ctx: Context, loaded: LoadedEnv, out: unknown): Promise<string> {
-  const outDir =
-    typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.root, 'build', loaded.env.environment.name, 'ansible');
-  const project = renderProject(loaded.env, await loadSources(displayPath(ctx, loaded.file), ctx.cwd, ctx.root));
+export async function renderTo(ctx: Context, loaded: readonly LoadedEnv[], out: unknown): Promise<string> {
+  // Several environments share one project, named after all of them.
+  const name = loaded.map((l) => l.env.environment.name).join('+');
+  const outDir = typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.root, 'build', name, 'ansible');
+  const envs = loaded.map((l) => l.env);
+  const project = renderProject(envs, await loadSources(displayFiles(ctx, loaded), ctx.cwd, ctx.root));
   await writeProject(outDir, project);
   return outDir;
 }
 
 export async function renderCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('render', argv, { env: { type: 'string' }, out: { type: 'string' } });
+  const flags = parseFlags('render', argv, { env: ENV_FLAG, out: { type: 'string' } });
   if (flags.help) {
     ctx.stdout(HELP.render ?? '');
     return EXIT.ok;
@@ -95,7 +111,7 @@ const PHASES: readonly Phase[] = ['release', 'run', 'all'];
 
 export async function provisionCommand(argv: string[], ctx: Context): Promise<number> {
   const flags = parseFlags('provision', argv, {
-    env: { type: 'string' },
+    env: ENV_FLAG,
     out: { type: 'string' },
     check: { type: 'boolean' },
     phase: { type: 'string' },
@@ -117,8 +133,9 @@ export async function provisionCommand(argv: string[], ctx: Context): Promise<nu
     ctx.stderr(`provision: ${result.error}\n`);
     return EXIT.failed;
   }
-  ctx.stdout(describeRun(result.stats, loaded.env, ctx.now(), check));
-  return result.exitCode === 0 ? EXIT.ok : EXIT.failed;
+  const envs = loaded.map((l) => l.env);
+  ctx.stdout(describeRun(result.stats, envs, ctx.now(), check));
+  return result.exitCode === 0 && failedHosts(result.stats, envs).length === 0 ? EXIT.ok : EXIT.failed;
 }
 
 

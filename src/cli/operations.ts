@@ -6,12 +6,12 @@ import { formatCommand, playbookCommand, type Phase } from '../ansible/command.j
 import { formatListing, parseListing } from '../ansible/listing.js';
 import { runPlaybook } from '../ansible/run.js';
 import type { PlayStats } from '../ansible/stats.js';
-import { parseFlags } from './args.js';
+import { ENV_FLAG, parseFlags } from './args.js';
 import { displayPath, load, renderTo } from './commands.js';
 import { EXIT, UsageError, type Context } from './context.js';
 
 const HELP: Record<'backup' | 'backups' | 'restore', string> = {
-  backup: `Usage: npm run backup -- --env <name|path> [--out DIR]
+  backup: `Usage: npm run backup -- --env <name|path> [--env ...] [--out DIR]
 
 Takes a backup now on the environment's host(s) through the same maintenance script,
 lock and log as cron (ansible-playbook backup.yml), then prints its log lines and the
@@ -19,7 +19,7 @@ files it created.
 
 Exit codes: 0 backup taken, 1 invalid environment or the backup failed, 2 usage error.
 `,
-  backups: `Usage: npm run backups -- --env <name|path> [--json] [--out DIR]
+  backups: `Usage: npm run backups -- --env <name|path> [--env ...] [--json] [--out DIR]
 
 Lists the backups on each host per kind (sqlite, mysql, config): timestamp, age, size,
 whether the file still matches its manifest's SHA-256, and the last run's status
@@ -28,7 +28,7 @@ output then goes to stderr.
 
 Exit codes: 0 listed, 1 invalid environment or a host could not be read, 2 usage error.
 `,
-  restore: `Usage: npm run restore -- --env <name|path> [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes] [--from-dir DIR] [--out DIR]
+  restore: `Usage: npm run restore -- --env <name|path> [--env ...] [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes] [--from-dir DIR] [--out DIR]
 
 Without --yes: prints what would be restored, from which files, and what it would
 replace; changes nothing. With --yes: verifies the backup's checksums (a corrupt backup
@@ -75,7 +75,7 @@ function failed(stats: PlayStats | undefined, exitCode: number): boolean {
 }
 
 export async function backupCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('backup', argv, { env: { type: 'string' }, out: { type: 'string' } });
+  const flags = parseFlags('backup', argv, { env: ENV_FLAG, out: { type: 'string' } });
   if (flags.help) {
     ctx.stdout(HELP.backup);
     return EXIT.ok;
@@ -95,7 +95,7 @@ export async function backupCommand(argv: string[], ctx: Context): Promise<numbe
 }
 
 export async function backupsCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('backups', argv, { env: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
+  const flags = parseFlags('backups', argv, { env: ENV_FLAG, out: { type: 'string' }, json: { type: 'boolean' } });
   if (flags.help) {
     ctx.stdout(HELP.backups);
     return EXIT.ok;
@@ -117,7 +117,7 @@ export async function backupsCommand(argv: string[], ctx: Context): Promise<numb
 
 export async function restoreCommand(argv: string[], ctx: Context): Promise<number> {
   const flags = parseFlags('restore', argv, {
-    env: { type: 'string' },
+    env: ENV_FLAG,
     out: { type: 'string' },
     at: { type: 'string' },
     only: { type: 'string' },

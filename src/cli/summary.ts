@@ -1,5 +1,6 @@
 // Short, human summaries of an environment and of a provision run. Pure text builders.
 import { checkCron, nextRuns } from '../env/cron.js';
+import { hostsOf } from '../env/hosts.js';
 import { scheduleWarnings } from '../env/rules.js';
 import type { EnvFile } from '../env/schema.js';
 import { totals, type PlayStats } from '../ansible/stats.js';
@@ -21,7 +22,9 @@ export function describeEnv(file: string, env: EnvFile, now: Date): string {
   const db = env.tracker.core.database;
   const lines = [`${file} is valid.`];
   const row = (label: string, value: string) => lines.push(`  ${`${label}:`.padEnd(12)} ${value}`);
-  row('environment', `${env.environment.name} (${env.ssh_credentials.username}@${env.instance.host}:${env.ssh_credentials.port}, ${env.deploy_dir})`);
+  const hosts = hostsOf(env);
+  row('environment', `${env.environment.name} (${hosts.length} host${hosts.length === 1 ? '' : 's'}, ${env.deploy_dir})`);
+  for (const host of hosts) row('host', `${host.name}: ${host.user}@${host.address}:${host.port}${host.deployDir ? `, ${host.deployDir}` : ''}`);
   row('database', db.driver === 'sqlite3' ? `sqlite3 (${String(vars.tracker_backup_sqlite_path)})` : `mysql (${db.username}@${db.host}:${db.port}/${db.database_name})`);
   if (!env.backup?.enabled) {
     row('backups', env.backup ? 'disabled: provision removes the cron entry' : 'off: no backup section');
@@ -35,17 +38,36 @@ export function describeEnv(file: string, env: EnvFile, now: Date): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function describeRun(stats: PlayStats | undefined, env: EnvFile, now: Date, check: boolean): string {
+export function describeRun(stats: PlayStats | undefined, envs: readonly EnvFile[], now: Date, check: boolean): string {
   if (!stats) return 'Summary: Ansible stopped before its recap; see the output above.\n';
   const lines = [check ? 'Summary (dry run, nothing was changed):' : 'Summary:'];
-  for (const [host, s] of Object.entries(stats.hosts)) {
+  const expected = envs.flatMap((env) => hostsOf(env).map((host) => host.name));
+  for (const host of expected) {
+    const s = stats.hosts[host];
+    if (!s) {
+      // No recap line at all: Ansible never got to this host.
+      lines.push(`  ${host}: FAILED  (not in Ansible's recap)`);
+      continue;
+    }
     const state = s.failures > 0 || s.unreachable > 0 ? 'FAILED' : 'ok';
     lines.push(`  ${host}: ${state}  ok=${s.ok} changed=${s.changed} failed=${s.failures} unreachable=${s.unreachable} skipped=${s.skipped}`);
     for (const file of stats.created[host] ?? []) lines.push(`    backup created: ${file}`);
   }
   const sum = totals(stats);
-  lines.push(`  hosts: ${Object.keys(stats.hosts).length}, changed: ${sum.changed}, failed: ${sum.failures + sum.unreachable}`);
-  const next = nextBackups(env, now, 1)[0];
-  lines.push(`  next scheduled backup: ${next ? utc(next) : env.backup?.enabled ? 'never (schedule never matches)' : 'none (backups disabled)'}`);
+  const bad = failedHosts(stats, envs);
+  lines.push(`  hosts: ${expected.length}, changed: ${sum.changed}, failed: ${bad.length}${bad.length > 0 ? ` (${bad.join(', ')})` : ''}`);
+  for (const env of envs) {
+    const next = nextBackups(env, now, 1)[0];
+    const label = envs.length > 1 ? `next scheduled backup (${env.environment.name})` : 'next scheduled backup';
+    lines.push(`  ${label}: ${next ? utc(next) : env.backup?.enabled ? 'never (schedule never matches)' : 'none (backups disabled)'}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/** Hosts named by the environments that failed or never appeared in the recap. */
+export function failedHosts(stats: PlayStats | undefined, envs: readonly EnvFile[]): string[] {
+  return envs.flatMap((env) => hostsOf(env).map((host) => host.name)).filter((host) => {
+    const s = stats?.hosts[host];
+    return !s || s.failures > 0 || s.unreachable > 0;
+  });
 }

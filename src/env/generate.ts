@@ -15,6 +15,9 @@ export function exampleEnv(): Record<string, unknown> {
   // An operator copying the example would point at an image that does not exist;
   // leaving `image` out means the bundled one is built, which is what they want.
   delete (example.backup as Record<string, unknown>).image;
+  // instance and instances exclude each other; the example shows the one-host form
+  // (docs/environment.md shows instances).
+  delete example.instances;
   return { $schema: '../schemas/environment.schema.json', ...example };
 }
 
@@ -31,6 +34,10 @@ function rows(schema: z.ZodType, prefix: string, out: Row[]): void {
   }
   if (def.type === 'union' && def.options) {
     for (const option of def.options) rows(option, prefix, out);
+    return;
+  }
+  if (def.type === 'array' && def.element) {
+    rows(def.element, `${prefix}[]`, out);
     return;
   }
   if (def.type === 'object' && def.shape) {

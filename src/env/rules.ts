@@ -6,6 +6,19 @@ import type { EnvFile } from './schema.js';
 
 export function crossFieldIssues(env: EnvFile): EnvIssue[] {
   const issues: EnvIssue[] = [];
+  if (env.instance === undefined && env.instances === undefined) {
+    issues.push({ path: 'instance', message: 'is required (or instances, for several hosts)', example: '{"host": "203.0.113.10"}' });
+  }
+  if (env.instance !== undefined && env.instances !== undefined) {
+    issues.push({ path: 'instances', message: 'cannot be given together with instance; keep one of them', example: 'remove the key' });
+  }
+  const seen = new Set<string>();
+  env.instances?.forEach((instance, index) => {
+    if (seen.has(instance.name)) {
+      issues.push({ path: `instances[${index}].name`, message: `"${instance.name}" is used by an earlier instance; names must be unique`, example: `${instance.name}-2` });
+    }
+    seen.add(instance.name);
+  });
   const driver = env.tracker.core.database.driver;
   if (env.backup?.sqlite_path !== undefined && driver !== 'sqlite3') {
     issues.push({

@@ -160,10 +160,20 @@ export const backupSchema = z.strictObject({
   }).optional(),
 });
 
+const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+const NAME_TEXT = 'lowercase letters, digits and dashes, starting with a letter';
+const USER = /^[a-z_][a-z0-9_-]*$/;
+const ABSOLUTE = /^\/(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/+-]*$/;
+
+const hostAddress = doc(plain(/^[A-Za-z0-9][A-Za-z0-9.:-]*$/, 'a host name or IP address'), {
+  description: 'Address Ansible connects to.',
+  example: '203.0.113.10',
+});
+
 export const envSchema = z.strictObject({
   $schema: z.string().optional().meta({ description: 'Path to the JSON Schema, for editors.' }),
   environment: z.strictObject({
-    name: doc(plain(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and dashes, starting with a letter'), {
+    name: doc(plain(NAME, NAME_TEXT), {
       description: 'Environment name; names the build directory and the Ansible host.',
       example: 'my-deployment',
     }),
@@ -176,19 +186,44 @@ export const envSchema = z.strictObject({
       example: '~/.ssh/id_ed25519',
     }),
     public_key_path: z.string().optional().meta({ description: 'Deployer field; accepted, not used (the key must already be authorized on the host).' }),
-    username: doc(plain(/^[a-z_][a-z0-9_-]*$/, 'a Unix user name'), {
+    username: doc(plain(USER, 'a Unix user name'), {
       description: 'SSH user on the target; must be able to sudo. Default "torrust".',
       example: 'torrust',
     }).default('torrust'),
     port: port('SSH port. Default 22.', 22).default(22),
   }),
-  instance: z.strictObject({
-    host: doc(plain(/^[A-Za-z0-9][A-Za-z0-9.:-]*$/, 'a host name or IP address'), {
-      description: 'Address Ansible connects to.',
-      example: '203.0.113.10',
-    }),
-  }),
-  deploy_dir: doc(plain(/^\/(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/+-]*$/, `an absolute path, ${SHELL_SAFE_PATH}`), {
+  instance: z
+    .strictObject({ host: hostAddress })
+    .optional()
+    .meta({ description: 'The one host of this environment. Give either instance or instances.' }),
+  instances: doc(
+    z
+      .array(
+        z.strictObject({
+          name: doc(plain(NAME, NAME_TEXT), {
+            description: 'Instance name; the Ansible host is "<environment.name>-<name>".',
+            example: 'tracker-eu',
+          }),
+          host: hostAddress,
+          port: port('SSH port of this host. Default ssh_credentials.port.', 22).optional(),
+          username: doc(plain(USER, 'a Unix user name'), { description: 'SSH user on this host. Default ssh_credentials.username.', example: 'torrust' }).optional(),
+          private_key_path: doc(plain(/^[^\s]+$/, 'a path without spaces'), {
+            description: 'SSH key for this host. Default ssh_credentials.private_key_path.',
+            example: '~/.ssh/id_ed25519',
+          }).optional(),
+          deploy_dir: doc(plain(ABSOLUTE, `an absolute path, ${SHELL_SAFE_PATH}`), {
+            description: 'Deploy directory on this host. Default: the environment\'s deploy_dir.',
+            example: '/opt/torrust',
+          }).optional(),
+        }),
+      )
+      .min(1, { error: 'must list at least one instance' }),
+    {
+      description: 'Several hosts sharing this environment\'s settings, provisioned in parallel. Give either instance or instances.',
+      example: [{ name: 'tracker-eu', host: '203.0.113.10' }],
+    },
+  ).optional(),
+  deploy_dir: doc(plain(ABSOLUTE, `an absolute path, ${SHELL_SAFE_PATH}`), {
     description: 'The tracker\'s compose project directory on the host. Default /opt/torrust.',
     example: '/opt/torrust',
   }).default('/opt/torrust'),

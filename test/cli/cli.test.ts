@@ -104,18 +104,43 @@ describe('render', () => {
   it('leaves the previous project untouched when the new environment is invalid', async () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
     expect((await cli(['render', '--env', 'example', '--out', out])).code).toBe(0);
-    const before = readFileSync(path.join(out, 'group_vars/tracker_servers/tracker_backup.yml'), 'utf8');
+    const before = readFileSync(path.join(out, 'group_vars/env_my_deployment/tracker_backup.yml'), 'utf8');
     expect((await cli(['render', '--env', envFile(withValue(exampleEnv(), 'backup.schedule', 'bad')), '--out', out])).code).toBe(1);
-    expect(readFileSync(path.join(out, 'group_vars/tracker_servers/tracker_backup.yml'), 'utf8')).toBe(before);
+    expect(readFileSync(path.join(out, 'group_vars/env_my_deployment/tracker_backup.yml'), 'utf8')).toBe(before);
+  });
+
+  it('renders several --env files into one project with one inventory, and refuses duplicate names', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
+    const second = envFile(withValue(exampleEnv(), 'environment.name', 'second'));
+    const run = await cli(['render', '--env', 'example', '--env', second, '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const inventory = readFileSync(path.join(out, 'inventory.yml'), 'utf8');
+    expect(inventory).toContain('env_my_deployment:');
+    expect(inventory).toContain('env_second:');
+    expect(existsSync(path.join(out, 'group_vars/env_second/tracker_backup.yml'))).toBe(true);
+    const out2 = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
+    const twice = await cli(['render', '--env', 'example', '--env', 'example', '--out', out2]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('environment name "my-deployment" is given twice');
+    expect(existsSync(out2)).toBe(false);
+  });
+
+  it('writes nothing when any one of several --env files is invalid', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
+    const bad = envFile(withValue(withValue(exampleEnv(), 'environment.name', 'bad'), 'backup.retention_days', 0));
+    const run = await cli(['render', '--env', 'example', '--env', bad, '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('backup.retention_days: must be at least 1');
+    expect(existsSync(out)).toBe(false);
   });
 
   it('writes the secrets file 0600 and keeps the password out of everything else', async () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
     const run = await cli(['render', '--env', envFile(deployerEnv()), '--out', out]);
     expect(run.code).toBe(0);
-    expect(statSync(path.join(out, 'group_vars/tracker_servers/secrets.yml')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(out, 'group_vars/env_tracker_demo/secrets.yml')).mode & 0o777).toBe(0o600);
     const { stdout } = await execa('grep', ['-rl', 'secure_password', out], { reject: false });
-    expect(stdout.trim().split('\n')).toEqual([path.join(out, 'group_vars/tracker_servers/secrets.yml')]);
+    expect(stdout.trim().split('\n')).toEqual([path.join(out, 'group_vars/env_tracker_demo/secrets.yml')]);
     expect(run.stdout).not.toContain('secure_password');
   });
 

@@ -102,6 +102,22 @@ describe('invalid environment files name the field, the problem and a valid exam
     expect(issuesOf(data)).toEqual([expect.objectContaining({ path: 'backup.sqlite_path', message: expect.stringContaining('only applies') })]);
   });
 
+  it('wants exactly one of instance and instances, with unique instance names', () => {
+    const none = withValue(exampleEnv(), 'instance', undefined);
+    expect(issuesOf(none)).toEqual([expect.objectContaining({ path: 'instance', message: expect.stringContaining('is required (or instances') })]);
+    const both = withValue(exampleEnv(), 'instances', [{ name: 'eu', host: '198.51.100.1' }]);
+    expect(issuesOf(both)).toEqual([expect.objectContaining({ path: 'instances', message: expect.stringContaining('cannot be given together with instance') })]);
+    const twice = withValue(none, 'instances', [
+      { name: 'eu', host: '198.51.100.1' },
+      { name: 'eu', host: '198.51.100.2' },
+    ]);
+    expect(issuesOf(twice)).toEqual([expect.objectContaining({ path: 'instances[1].name', example: 'eu-2' })]);
+    expect(issuesOf(withValue(none, 'instances', [{ name: 'EU', host: '198.51.100.1' }]))).toEqual([
+      expect.objectContaining({ path: 'instances[0].name', message: expect.stringContaining('lowercase letters') }),
+    ]);
+    expect(issuesOf(withValue(none, 'instances', []))).toEqual([expect.objectContaining({ path: 'instances', message: 'must list at least one instance' })]);
+  });
+
   it('points at the example file instead of printing a whole section as the example', () => {
     const issues = issuesOf([]);
     expect(issues).toEqual([expect.objectContaining({ path: '(top level)', example: 'see envs/example.json and docs/environment.md' })]);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseEnv } from '../../src/env/load.js';
-import { renderProject, SECRETS_FILE, VARS_FILE, type Project } from '../../src/render/project.js';
+import { renderProject, secretsFile, varsFile, type Project } from '../../src/render/project.js';
+
+const VARS_FILE = varsFile('my-deployment');
 import { loadSources } from '../../src/render/sources.js';
 import { roleVars } from '../../src/render/vars.js';
 import { deployerEnv, exampleEnv, ROOT, withValue } from '../helpers.js';
@@ -52,7 +54,7 @@ describe('renderProject', () => {
   it('writes the inventory from the environment, with relative key paths made absolute', async () => {
     const data = withValue(withValue(exampleEnv(), 'ssh_credentials.private_key_path', 'keys/id'), 'ssh_credentials.port', 2222);
     const inventory = asAnsible(await render(data), 'inventory.yml') as any;
-    expect(inventory.all.children.tracker_servers.hosts['my-deployment']).toEqual({
+    expect(inventory.all.children.tracker_servers.children.env_my_deployment.hosts['my-deployment']).toEqual({
       ansible_host: '203.0.113.10',
       ansible_port: 2222,
       ansible_user: 'torrust',
@@ -68,13 +70,40 @@ describe('renderProject', () => {
   });
 
   it('writes no secrets file for SQLite, and a 0600 one tagged !unsafe for MySQL', async () => {
-    expect((await render(exampleEnv())).has(SECRETS_FILE)).toBe(false);
+    expect((await render(exampleEnv())).has(secretsFile('my-deployment'))).toBe(false);
     const project = await render(withValue(deployerEnv(), 'tracker.core.database.password', 'a{{b}}c'));
-    const secrets = project.get(SECRETS_FILE);
+    const secrets = project.get(secretsFile('tracker-demo'));
     expect(secrets?.mode).toBe(0o600);
     expect(secrets?.content).toContain('tracker_backup_mysql_password: !unsafe');
-    expect(asAnsible(project, SECRETS_FILE).tracker_backup_mysql_password).toBe('a{{b}}c');
-    expect(project.get(VARS_FILE)?.content).not.toContain('a{{b}}c');
+    expect(asAnsible(project, secretsFile('tracker-demo')).tracker_backup_mysql_password).toBe('a{{b}}c');
+    expect(project.get(varsFile('tracker-demo'))?.content).not.toContain('a{{b}}c');
+  });
+
+  it('puts several environments and their instances into one inventory, each with its own vars', async () => {
+    const fleet = withValue(
+      withValue(withValue(exampleEnv(), 'environment.name', 'fleet'), 'instance', undefined),
+      'instances',
+      [
+        { name: 'eu', host: '198.51.100.1' },
+        { name: 'us', host: '198.51.100.2', port: 2200, username: 'ops', deploy_dir: '/srv/torrust' },
+      ],
+    );
+    const envs = [parseEnv('a.json', JSON.stringify(exampleEnv())), parseEnv('b.json', JSON.stringify(withValue(fleet, 'backup.retention_days', 30)))];
+    const project = renderProject(envs, await loadSources('a.json, b.json', '/home/op', ROOT));
+    const groups = (asAnsible(project, 'inventory.yml') as any).all.children.tracker_servers.children;
+    expect(Object.keys(groups)).toEqual(['env_my_deployment', 'env_fleet']);
+    expect(Object.keys(groups.env_fleet.hosts)).toEqual(['fleet-eu', 'fleet-us']);
+    expect(groups.env_fleet.hosts['fleet-us']).toMatchObject({ ansible_port: 2200, ansible_user: 'ops', tracker_backup_deploy_dir: '/srv/torrust' });
+    expect(groups.env_fleet.hosts['fleet-eu']).toMatchObject({ ansible_port: 22, ansible_user: 'torrust' });
+    expect(groups.env_fleet.hosts['fleet-eu'].tracker_backup_deploy_dir).toBeUndefined();
+    expect(asAnsible(project, varsFile('fleet')).tracker_backup_retention_days).toBe(30);
+    expect(asAnsible(project, varsFile('my-deployment')).tracker_backup_retention_days).toBe(7);
+  });
+
+  it('refuses two environments with the same name rather than merging them', async () => {
+    const env = parseEnv('a.json', JSON.stringify(exampleEnv()));
+    const sources = await loadSources('a.json', '/home/op', ROOT);
+    expect(() => renderProject([env, env], sources)).toThrow('environment name "my-deployment" is given twice');
   });
 
   it('sets host key checking from the environment', async () => {

@@ -44,7 +44,13 @@ async function localProject(data: Record<string, unknown>, deployDir: string): P
   const env = parseEnv('e.json', JSON.stringify(withValue(data, 'deploy_dir', deployDir)));
   await writeProject(dir, renderProject(env, await loadSources('e.json', ROOT, ROOT)));
   const inventory = {
-    all: { children: { tracker_servers: { hosts: { local: { ansible_connection: 'local', ansible_become: false, ansible_python_interpreter: 'python3' } } } } },
+    all: {
+      children: {
+        tracker_servers: {
+          children: { env_my_deployment: { hosts: { local: { ansible_connection: 'local', ansible_become: false, ansible_python_interpreter: 'python3' } } } },
+        },
+      },
+    },
   };
   writeFileSync(path.join(dir, 'inventory.yml'), JSON.stringify(inventory));
   return dir;
@@ -55,7 +61,7 @@ describe('the role on a real ansible-playbook run', () => {
     const deployDir = mkdtempSync(path.join(tmpdir(), 'tb-deploy-'));
     const project = await localProject(exampleEnv(), deployDir);
     // A hand-edited vars file: the schema would never produce this value.
-    const varsFile = path.join(project, 'group_vars/tracker_servers/tracker_backup.yml');
+    const varsFile = path.join(project, 'group_vars/env_my_deployment/tracker_backup.yml');
     writeFileSync(varsFile, readFileSync(varsFile, 'utf8').replace('tracker_backup_database_driver: sqlite3', 'tracker_backup_database_driver: postgres'));
     const result = await runPlaybook({ projectDir: project, phase: 'release', check: false, color: false });
     expect(result.exitCode).not.toBe(0);
