@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Commands in single quotes run in the target, where they expand; markdown has backticks.
+# shellcheck disable=SC2016
+# downtime.sh: tracker downtime, total time and throughput of one SQLite backup, ours
+# (stop and online mode, gzip and zstd) against the guide's way (stop the tracker,
+# sqlite3 .backup, gzip, start) and the physical floor (read the file once; cp it),
+# on a sandbox target with generated databases of about 10 MB and 1 GB.
+#
+# Usage: bench/downtime.sh [SIZE_MB...]      (default: 10 1000)
+# Environment: BENCH_RUNS_SMALL (default 3) runs per method below 100 MB, BENCH_RUNS_LARGE
+# (default 1) at or above; the table shows the median. The page cache is warm for every
+# method alike (the database is read once before the first measurement).
+# Needs what the sandbox needs (scripts/setup.sh), run as root. Prints markdown.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+readonly NAME=bench-downtime
+DB=storage/tracker/lib/database/tracker.db
+
+# The stand-in's container start time: unchanged means the tracker never stopped.
+tracker_started_at() {
+  on_target "$NAME" 'docker inspect -f "{{.State.StartedAt}}" $(docker-compose ps -q tracker)'
+}
+
+wait_running() {
+  on_target "$NAME" 'until [ "$(docker inspect -f "{{.State.Running}}" $(docker-compose ps -q tracker))" = true ]; do sleep 0.1; done'
+}
+
+clear_backups() {
+  on_target "$NAME" 'rm -f storage/backup/sqlite/* storage/backup/config/* storage/backup/manifests/* storage/backup/bench*'
+}
+
+floor_read() { timed_on_target "$NAME" "cat $DB >/dev/null"; }
+
+floor_cp() {
+  local ms
+  ms="$(timed_on_target "$NAME" "cp $DB storage/backup/bench-copy.db")"
+  on_target "$NAME" 'rm -f storage/backup/bench-copy.db'
+  echo "$ms"
+}
+
+stop_start() {
+  timed_on_target "$NAME" 'docker-compose stop tracker >/dev/null 2>&1 && docker-compose start tracker >/dev/null 2>&1 && until [ "$(docker inspect -f "{{.State.Running}}" $(docker-compose ps -q tracker))" = true ]; do sleep 0.1; done'
+}
+
+# The guide's manual procedure, everything while the tracker is stopped.
+baseline() {
+  local ms
+  ms="$(timed_on_target "$NAME" "set -e
+    docker-compose stop tracker >/dev/null 2>&1
+    sqlite3 $DB '.backup storage/backup/bench.db'
+    gzip storage/backup/bench.db
+    docker-compose start tracker >/dev/null 2>&1
+    until [ \"\$(docker inspect -f '{{.State.Running}}' \$(docker-compose ps -q tracker))\" = true ]; do sleep 0.1; done")"
+  clear_backups
+  echo "$ms"
+}
+
+# ours MODE COMPRESSION: prints "total_ms downtime_ms".
+ours() {
+  local mode="$1" compression="$2" total status downtime before after
+  on_target "$NAME" "sed -i 's/^MODE=.*/MODE=$mode/; s/^COMPRESSION=.*/COMPRESSION=$compression/' storage/backup/etc/backup.conf"
+  before="$(tracker_started_at)"
+  total="$(timed_on_target "$NAME" '/usr/local/bin/maintenance-backup.sh >> /var/log/tracker-backup.log 2>&1')"
+  after="$(tracker_started_at)"
+  status="$(on_target "$NAME" 'cat storage/backup/status.json')"
+  [[ "$(jq -r .result <<<"$status")" == success ]] || die "backup ($mode, $compression) failed: $status"
+  downtime="$(jq -r '.tracker_downtime_seconds * 1000 | floor' <<<"$status")"
+  if [[ "$mode" == online && "$before" != "$after" ]]; then
+    die "online mode restarted the tracker ($before -> $after)"
+  fi
+  clear_backups
+  echo "$total $downtime"
+}
+
+# repeat N FUNCTION ARGS...: the median of N runs (first field; the second, if any, too).
+repeat() {
+  local runs="$1" i line
+  shift
+  local -a first=() second=()
+  for ((i = 0; i < runs; i++)); do
+    line="$("$@")"
+    first+=("${line%% *}")
+    [[ "$line" == *" "* ]] && second+=("${line#* }")
+  done
+  if ((${#second[@]} > 0)); then
+    echo "$(median "${first[@]}") $(median "${second[@]}")"
+  else
+    median "${first[@]}"
+  fi
+}
+
+bench_size() {
+  local size="$1" runs bytes read cp stopstart base limit line total down row
+  runs="${BENCH_RUNS_SMALL:-3}"
+  ((size < 100)) || runs="${BENCH_RUNS_LARGE:-1}"
+  say "generating a ${size} MB tracker database"
+  on_target "$NAME" 'docker-compose stop tracker >/dev/null 2>&1'
+  "$BENCH_DIR/gen-sqlite.sh" "$size" "$DEPLOY/$DB"
+  on_target "$NAME" 'docker-compose start tracker >/dev/null 2>&1'
+  wait_running
+  bytes="$(stat -c %s "$DEPLOY/$DB")"
+  on_target "$NAME" "cat $DB >/dev/null"
+
+  say "$size MB: floor, stop/start and baseline ($runs run(s) each)"
+  read="$(repeat "$runs" floor_read)"
+  cp="$(repeat "$runs" floor_cp)"
+  stopstart="$(repeat "$runs" stop_start)"
+  base="$(repeat "$runs" baseline)"
+  limit="$(awk -v cp="$cp" -v ss="$stopstart" 'BEGIN { printf "%d", 1.2 * cp + ss }')"
+
+  printf '\n### SQLite, %s MB database (%s bytes), median of %s run(s)\n\n' "$size" "$bytes" "$runs"
+  printf '| method | tracker down (s) | total (s) | MB/s (db size / total) | total ÷ baseline |\n|---|---|---|---|---|\n'
+  printf '| floor: `cat db > /dev/null` | - | %s | %s | %s |\n' "$(secs "$read")" "$(rate "$bytes" "$read")" "$(ratio "$read" "$base")"
+  printf '| floor: `cp db` | - | %s | %s | %s |\n' "$(secs "$cp")" "$(rate "$bytes" "$cp")" "$(ratio "$cp" "$base")"
+  printf '| stand-in `compose stop` + `start` | %s | %s | - | - |\n' "$(secs "$stopstart")" "$(secs "$stopstart")"
+  printf '| **baseline** (guide: stop, `sqlite3 .backup`, `gzip`, start) | %s | %s | %s | 1.00 |\n' "$(secs "$base")" "$(secs "$base")" "$(rate "$bytes" "$base")"
+  local -a verdicts=()
+  for row in "stop gzip" "stop zstd" "online gzip" "online zstd"; do
+    say "$size MB: ours, $row"
+    # shellcheck disable=SC2086 # two words on purpose
+    line="$(repeat "$runs" ours $row)"
+    total="${line%% *}"
+    down="${line#* }"
+    printf '| ours: %s mode, %s | %s | %s | %s | %s |\n' "${row% *}" "${row#* }" "$(secs "$down")" "$(secs "$total")" "$(rate "$bytes" "$total")" "$(ratio "$total" "$base")"
+    if [[ "$row" == stop* ]]; then
+      verdicts+=("$row: downtime $(secs "$down") s vs limit 1.2 × cp + stop/start = $(secs "$limit") s ($(ratio "$down" "$limit") of the limit): $( ((down <= limit)) && echo met || echo NOT met)")
+    else
+      verdicts+=("$row: downtime $(secs "$down") s: $( ((down == 0)) && echo met || echo NOT met)")
+    fi
+    verdicts+=("$row: total $(ratio "$total" "$base") × baseline (target ≤ 0.50): $(awk -v t="$total" -v b="$base" 'BEGIN { print (t <= b / 2) ? "met" : "NOT met" }')")
+  done
+  printf '\nTargets at %s MB:\n\n' "$size"
+  printf -- '- %s\n' "${verdicts[@]}"
+}
+
+main() {
+  local env size
+  local -a sizes=("$@")
+  ((${#sizes[@]} > 0)) || sizes=(10 1000)
+  say "bringing up sandbox target $NAME"
+  env="$(sandbox_up "$NAME")"
+  DEPLOY="$(deploy_dir_of "$env")"
+  say "provisioning it"
+  cli provision --env "$env" --out "$WORK/ansible" || die "provision failed"
+  printf '## Downtime and throughput (bench/downtime.sh %s)\n\n%s\n' "${sizes[*]}" "$(machine)"
+  for size in "${sizes[@]}"; do
+    bench_size "$size"
+  done
+}
+
+main "$@"

@@ -1,0 +1,119 @@
+# shellcheck shell=bash
+# Shared by the bench/ scripts: timing, sandbox targets, the CLI, result tables.
+# Every script prints markdown tables on stdout and progress on stderr, so
+#   bench/<script>.sh > result.md
+# keeps a result that can be pasted into docs/performance.md as it is.
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(dirname "$BENCH_DIR")"
+readonly BENCH_DIR REPO_ROOT
+WORK="$(mktemp -d /var/tmp/tracker-backup-bench.XXXXXX)"
+readonly WORK
+SANDBOXES=()
+
+say() {
+  printf '[%s] bench: %s\n' "$(date -u '+%H:%M:%S')" "$*" >&2
+}
+
+die() {
+  say "ERROR: $*"
+  exit 1
+}
+
+now_ms() {
+  date +%s%3N
+}
+
+# Milliseconds as seconds with two decimals.
+secs() {
+  awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'
+}
+
+# ratio A B: A / B with two decimals ("-" when B is 0).
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'
+}
+
+# MB/s for BYTES in MS milliseconds.
+rate() {
+  awk -v bytes="$1" -v ms="$2" 'BEGIN { if (ms == 0) print "-"; else printf "%.1f", bytes / 1000000 / (ms / 1000) }'
+}
+
+# median of integers given as arguments.
+median() {
+  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# timed CMD...: runs CMD (output to stderr) and prints its wall time in ms.
+timed() {
+  local start
+  start="$(now_ms)"
+  "$@" >&2
+  echo $(($(now_ms) - start))
+}
+
+cleanup() {
+  local name
+  for name in "${SANDBOXES[@]}"; do
+    "$REPO_ROOT/scripts/sandbox.sh" down "$name" >/dev/null 2>&1 || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# sandbox_up NAME [sandbox.sh options]: prints the env file of a new sandbox target.
+sandbox_up() {
+  local name="$1"
+  shift
+  SANDBOXES+=("$name")
+  TRACKER_BACKUP_ENV_DIR="$WORK/envs" "$REPO_ROOT/scripts/sandbox.sh" up "$name" "$@" 2>/dev/null | tail -n 1
+}
+
+sandbox_down() {
+  "$REPO_ROOT/scripts/sandbox.sh" down "$1" >/dev/null 2>&1 || true
+}
+
+deploy_dir_of() {
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["deploy_dir"])' "$1"
+}
+
+# on_target NAME SCRIPT: runs SCRIPT with bash as root in the target, from its deploy dir.
+on_target() {
+  local name="$1" script="$2" deploy
+  deploy="$(deploy_dir_of "$WORK/envs/sandbox-$name.json")"
+  docker exec -w "$deploy" "tbsandbox-$name" bash -c "$script"
+}
+
+# timed_on_target NAME SCRIPT: SCRIPT's wall time in ms, clocked inside the target so
+# that `docker exec` itself (1-2 s on a busy machine) is not counted.
+timed_on_target() {
+  on_target "$1" "start=\$(date +%s%3N); { $2 ; } >&2; echo \$((\$(date +%s%3N) - start))"
+}
+
+# cli ARGS...: the tool as an operator runs it; output to stderr, summary kept in $WORK/cli.out.
+cli() {
+  (cd "$REPO_ROOT" && NO_COLOR=1 npx tsx src/cli/bin.ts "$@") >"$WORK/cli.out" 2>&1
+  local code=$?
+  cat "$WORK/cli.out" >&2
+  return "$code"
+}
+
+# Sum of ok+changed+skipped+failed over the summary lines of the last cli run.
+tasks_run() {
+  grep -E '^  [a-z0-9-]+: (ok|FAILED) ' "$WORK/cli.out" \
+    | sed -E 's/.* ok=([0-9]+) changed=([0-9]+) failed=([0-9]+) unreachable=[0-9]+ skipped=([0-9]+).*/\1 \2 \3 \4/' \
+    | awk '{ ok += $1; skipped += $4; failed += $3 } END { print ok + skipped + failed }'
+}
+
+changed_total() {
+  sed -nE 's/^  hosts: [0-9]+, changed: ([0-9]+),.*/\1/p' "$WORK/cli.out"
+}
+
+machine() {
+  printf 'Machine: %s CPU(s) (%s), %s GiB RAM, %s; Docker %s, Ansible %s.\n' \
+    "$(nproc)" "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
+    "$(awk '/MemTotal/ { printf "%d", $2 / 1048576 }' /proc/meminfo)" \
+    "$(sed -n 's/^PRETTY_NAME="\(.*\)"$/\1/p' /etc/os-release)" \
+    "$(docker version --format '{{.Server.Version}}' 2>/dev/null)" \
+    "$(ansible --version | head -n 1 | sed -E 's/.*core ([0-9.]+).*/\1/')"
+}
