@@ -9,7 +9,6 @@ REPO_ROOT="$(dirname "$BENCH_DIR")"
 readonly BENCH_DIR REPO_ROOT
 WORK="$(mktemp -d /var/tmp/tracker-backup-bench.XXXXXX)"
 readonly WORK
-SANDBOXES=()
 
 say() {
   printf '[%s] bench: %s\n' "$(date -u '+%H:%M:%S')" "$*" >&2
@@ -54,9 +53,12 @@ timed() {
 
 cleanup() {
   local name
-  for name in "${SANDBOXES[@]}"; do
-    "$REPO_ROOT/scripts/sandbox.sh" down "$name" >/dev/null 2>&1 || true
-  done
+  # A file, not an array: sandbox_up runs in a command substitution's subshell.
+  if [[ -f "$WORK/sandboxes" ]]; then
+    while IFS= read -r name; do
+      "$REPO_ROOT/scripts/sandbox.sh" down "$name" >/dev/null 2>&1 || true
+    done <"$WORK/sandboxes"
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -65,7 +67,7 @@ trap cleanup EXIT
 sandbox_up() {
   local name="$1"
   shift
-  SANDBOXES+=("$name")
+  echo "$name" >>"$WORK/sandboxes"
   TRACKER_BACKUP_ENV_DIR="$WORK/envs" "$REPO_ROOT/scripts/sandbox.sh" up "$name" "$@" 2>/dev/null | tail -n 1
 }
 
