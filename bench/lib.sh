@@ -43,12 +43,14 @@ median() {
   printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# timed CMD...: runs CMD (output to stderr) and prints its wall time in ms.
+# timed CMD...: runs CMD (output to stderr), prints its wall time in ms and returns its
+# status (callers check it: errexit does not reach into a command substitution).
 timed() {
-  local start
+  local start status=0
   start="$(now_ms)"
-  "$@" >&2
+  "$@" >&2 || status=$?
   echo $(($(now_ms) - start))
+  return "$status"
 }
 
 cleanup() {

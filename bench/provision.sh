@@ -41,8 +41,8 @@ tuning_variant() {
     sed -i 's/^  gather_facts: false$/  gather_facts: true/' "$dir"/*.yml
     overrides=(ANSIBLE_PIPELINING=False "ANSIBLE_SSH_ARGS=-o ControlMaster=no -o ControlPath=none")
   fi
-  fresh="$(playbook_run "$dir" "$WORK/fresh-$variant.json" "${overrides[@]}")"
-  again="$(playbook_run "$dir" "$WORK/again-$variant.json" "${overrides[@]}")"
+  fresh="$(playbook_run "$dir" "$WORK/fresh-$variant.json" "${overrides[@]}")" || die "$variant: fresh run failed"
+  again="$(playbook_run "$dir" "$WORK/again-$variant.json" "${overrides[@]}")" || die "$variant: re-run failed"
   read -r fresh_tasks fresh_changed fresh_failed <<<"$(stats_of "$WORK/fresh-$variant.json")"
   read -r again_tasks again_changed again_failed <<<"$(stats_of "$WORK/again-$variant.json")"
   ((fresh_failed == 0 && again_failed == 0)) || die "$variant: a run failed"

@@ -144,7 +144,10 @@ run_backup_container() {
     shift
   done
   shift
-  CONTAINER="tracker-backup-${STAMP}-${step}-$$"
+  # Unique per Docker daemon: deployments sharing one (or containers with their own PID
+  # namespaces, like the sandbox targets) may run the same step in the same second
+  # with the same PID.
+  CONTAINER="tracker-backup-$(printf '%s' "$PWD" | sha256sum | cut -c1-8)-${STAMP}-${step}-$$"
   flag="$(mktemp)"
   watchdog_for "$BASHPID" "$flag" &
   watchdog=$!
