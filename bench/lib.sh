@@ -43,6 +43,11 @@ median() {
   printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# Busy CPU time of the whole machine so far, in ms (all cores; USER_HZ is 100 on Linux).
+cpu_busy_ms() {
+  awk '/^cpu / { print ($2 + $3 + $4 + $7 + $8 + $9) * 10; exit }' /proc/stat
+}
+
 # timed CMD...: runs CMD (output to stderr), prints its wall time in ms and returns its
 # status (callers check it: errexit does not reach into a command substitution).
 timed() {

@@ -63,13 +63,16 @@ tuning() {
 }
 
 # provision_envs LABEL ENV...: timed `npm run provision` with one --env per file.
+# Prints "ms tasks changed cpu_ms": cpu_ms is the machine's busy CPU time meanwhile (the
+# targets are containers on this machine, so it covers controller and hosts alike).
 provision_envs() {
-  local label="$1" env ms
+  local label="$1" env ms cpu
   shift
   local -a args=()
   for env in "$@"; do args+=(--env "$env"); done
+  cpu="$(cpu_busy_ms)"
   ms="$(timed cli provision "${args[@]}" --out "$WORK/fleet-$label")" || die "provision ($label) failed"
-  echo "$ms $(tasks_run) $(changed_total)"
+  echo "$ms $(tasks_run) $(changed_total) $(($(cpu_busy_ms) - cpu))"
 }
 
 fleet() {
@@ -83,13 +86,14 @@ fleet() {
   four_again="$(provision_envs four "${envs[@]:1}")"
   for i in 1 2 3 4 5; do sandbox_down "bench-fleet-$i"; done
   printf '\n### Many hosts: `npm run provision` with 1 and with 4 `--env` (fresh targets)\n\n'
-  printf '| run | 1 host: time (s) | tasks (changed) | 4 hosts: time (s) | tasks (changed) | 4 hosts ÷ 1 host (target ≤ 1.5) |\n|---|---|---|---|---|---|\n'
+  printf '| run | 1 host: time (s) | tasks (changed) | CPU cores busy | 4 hosts: time (s) | tasks (changed) | CPU cores busy | 4 hosts ÷ 1 host (target ≤ 1.5) |\n|---|---|---|---|---|---|---|---|\n'
   local row label
   for row in "fresh targets|$one|$four" "idempotent re-run|$one_again|$four_again"; do
     IFS='|' read -r label one_line four_line <<<"$row"
-    read -r o_ms o_tasks o_changed <<<"$one_line"
-    read -r f_ms f_tasks f_changed <<<"$four_line"
-    printf '| %s | %s | %s (%s) | %s | %s (%s) | %s |\n' "$label" "$(secs "$o_ms")" "$o_tasks" "$o_changed" "$(secs "$f_ms")" "$f_tasks" "$f_changed" "$(ratio "$f_ms" "$o_ms")"
+    read -r o_ms o_tasks o_changed o_cpu <<<"$one_line"
+    read -r f_ms f_tasks f_changed f_cpu <<<"$four_line"
+    printf '| %s | %s | %s (%s) | %s of %s | %s | %s (%s) | %s of %s | %s |\n' "$label" "$(secs "$o_ms")" "$o_tasks" "$o_changed" "$(ratio "$o_cpu" "$o_ms")" "$(nproc)" \
+      "$(secs "$f_ms")" "$f_tasks" "$f_changed" "$(ratio "$f_cpu" "$f_ms")" "$(nproc)" "$(ratio "$f_ms" "$o_ms")"
   done
 }
 
