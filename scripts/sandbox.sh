@@ -21,6 +21,10 @@
 #   TRACKER_BACKUP_CACHE          base image cache (see scripts/base-image.sh)
 #   TRACKER_BACKUP_SANDBOX_DRIVER database driver of a new sandbox when --driver
 #                                 is not given: sqlite3 (default) or mysql
+#   TRACKER_BACKUP_SANDBOX_STANDIN_INTERVAL
+#                                 seconds between the stand-in tracker's writes
+#                                 in a new sandbox (default 0.2; benchmarks that
+#                                 run several sandboxes at once raise it)
 #   TRACKER_BACKUP_SANDBOX_MYSQL_PASSWORD
 #                                 tracker_user's MySQL password of a new mysql
 #                                 sandbox (default: a deliberately hostile one,
@@ -47,6 +51,11 @@ readonly MYSQL_PORT=3306
 # `touch /tmp/pwned`), so the default exercises every layer that handles it.
 # shellcheck disable=SC2016 # nothing here is meant to expand
 readonly DEFAULT_MYSQL_PASSWORD='p'\''"$(touch /tmp/pwned) `id` sp ace\back{{x}}'
+
+STANDIN_INTERVAL="${TRACKER_BACKUP_SANDBOX_STANDIN_INTERVAL:-0.2}"
+[[ "${STANDIN_INTERVAL}" =~ ^[0-9]+(\.[0-9]+)?$ ]] \
+  || { echo "TRACKER_BACKUP_SANDBOX_STANDIN_INTERVAL must be a number of seconds" >&2; exit 2; }
+readonly STANDIN_INTERVAL
 
 # Set by init_paths.
 NAME=""
@@ -336,6 +345,7 @@ services:
     stop_grace_period: 5s
     environment:
       - DATABASE_DRIVER=sqlite3
+      - STANDIN_INTERVAL=${STANDIN_INTERVAL}
       - SQLITE_PATH=/var/lib/torrust/tracker/database/tracker.db
       - TORRUST_TRACKER_CONFIG_TOML_PATH=/etc/torrust/tracker/tracker.toml
     volumes:
@@ -390,6 +400,7 @@ services:
         condition: service_healthy
     environment:
       - DATABASE_DRIVER=mysql
+      - STANDIN_INTERVAL=${STANDIN_INTERVAL}
       - MYSQL_HOST=${MYSQL_SERVICE}
       - MYSQL_PORT=${MYSQL_PORT}
       - MYSQL_DATABASE=${MYSQL_DATABASE}
