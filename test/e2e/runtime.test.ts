@@ -98,8 +98,10 @@ describe('faults', () => {
 
   it('survives the backup container being killed mid-run: tracker up, nothing partial, status failed, next run fine', async () => {
     const before = await visibleBackups();
-    // Hold a lock on the database so the snapshot step waits on it: the kill then lands
-    // in the middle of the run every time, not by luck of timing.
+    // Online mode, where the snapshot is a container step (stop mode copies an SQLite
+    // file on the host), with a lock on the database so that step waits on it: the kill
+    // then lands in the middle of the run every time, not by luck of timing.
+    await onTarget(target(), "sed -i 's/^MODE=.*/MODE=online/' storage/backup/etc/backup.conf");
     const db = `${target().deployDir}/storage/tracker/lib/database/tracker.db`;
     const holder = execa('sh', ['-c', '(echo "BEGIN EXCLUSIVE; SELECT 1;"; sleep 25; echo "COMMIT;") | sqlite3 "$1"', 'sh', db], { reject: false });
     const run = runMaintenance(target());
@@ -112,8 +114,10 @@ describe('faults', () => {
     }
     holder.kill();
     await holder;
+    const code = await run;
+    await onTarget(target(), "sed -i 's/^MODE=.*/MODE=stop/' storage/backup/etc/backup.conf");
     expect(killed).toContain('-snapshot-');
-    expect(await run).toBe(1);
+    expect(code).toBe(1);
     expect((await trackerState()).running).toBe(true);
     expect((await lastStatus(target())).result).toBe('failed');
     expect(await visibleBackups()).toEqual(before);
@@ -124,8 +128,10 @@ describe('faults', () => {
   });
 
   it('kills a backup step that outlives timeout_seconds, removes its container and starts the tracker again', async () => {
+    // Online mode: the snapshot is a container step there (stop mode copies on the host).
     const short = envVariant(target(), 'short-timeout', (env) => {
       env.backup.timeout_seconds = 10;
+      env.backup.mode = 'online';
     });
     expect((await cli(['provision', '--env', short], target())).exitCode).toBe(0);
     // Another process holds an exclusive lock, so the snapshot waits on SQLite's busy timeout.
