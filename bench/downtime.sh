@@ -17,6 +17,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly NAME=bench-downtime
 DB=storage/tracker/lib/database/tracker.db
+# Run in the target after a start: returns once the tracker's container runs.
+readonly WAIT_RUNNING='until [ "$(docker inspect -f "{{.State.Running}}" $(docker-compose ps -q tracker))" = true ]; do sleep 0.1; done'
 
 # The stand-in's container start time: unchanged means the tracker never stopped.
 tracker_started_at() {
@@ -24,7 +26,7 @@ tracker_started_at() {
 }
 
 wait_running() {
-  on_target "$NAME" 'until [ "$(docker inspect -f "{{.State.Running}}" $(docker-compose ps -q tracker))" = true ]; do sleep 0.1; done'
+  on_target "$NAME" "$WAIT_RUNNING"
 }
 
 clear_backups() {
@@ -41,7 +43,7 @@ floor_cp() {
 }
 
 stop_start() {
-  timed_on_target "$NAME" 'docker-compose stop tracker >/dev/null 2>&1 && docker-compose start tracker >/dev/null 2>&1 && until [ "$(docker inspect -f "{{.State.Running}}" $(docker-compose ps -q tracker))" = true ]; do sleep 0.1; done'
+  timed_on_target "$NAME" "docker-compose stop tracker >/dev/null 2>&1 && docker-compose start tracker >/dev/null 2>&1 && $WAIT_RUNNING"
 }
 
 # What the maintenance script does: the same containers, by id, without a compose client.
@@ -57,7 +59,7 @@ baseline() {
     sqlite3 $DB '.backup storage/backup/bench.db'
     gzip storage/backup/bench.db
     docker-compose start tracker >/dev/null 2>&1
-    until [ \"\$(docker inspect -f '{{.State.Running}}' \$(docker-compose ps -q tracker))\" = true ]; do sleep 0.1; done")"
+    $WAIT_RUNNING")"
   clear_backups
   echo "$ms"
 }

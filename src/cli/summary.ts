@@ -41,7 +41,7 @@ export function describeEnv(file: string, env: EnvFile, now: Date): string {
 export function describeRun(stats: PlayStats | undefined, envs: readonly EnvFile[], now: Date, check: boolean): string {
   if (!stats) return 'Summary: Ansible stopped before its recap; see the output above.\n';
   const lines = [check ? 'Summary (dry run, nothing was changed):' : 'Summary:'];
-  const expected = envs.flatMap((env) => hostsOf(env).map((host) => host.name));
+  const expected = hostNames(envs);
   for (const host of expected) {
     const s = stats.hosts[host];
     if (!s) {
@@ -64,9 +64,13 @@ export function describeRun(stats: PlayStats | undefined, envs: readonly EnvFile
   return `${lines.join('\n')}\n`;
 }
 
+function hostNames(envs: readonly EnvFile[]): string[] {
+  return envs.flatMap((env) => hostsOf(env).map((host) => host.name));
+}
+
 /** Hosts named by the environments that failed or never appeared in the recap. */
 export function failedHosts(stats: PlayStats | undefined, envs: readonly EnvFile[]): string[] {
-  return envs.flatMap((env) => hostsOf(env).map((host) => host.name)).filter((host) => {
+  return hostNames(envs).filter((host) => {
     const s = stats?.hosts[host];
     return !s || s.failures > 0 || s.unreachable > 0;
   });
