@@ -16,6 +16,9 @@ describe('checkCron accepts what Debian cron reads and writes it as numbers', ()
     ['0 3 * * 7', '0 3 * * 7'],
     ['5,35 1-5/2 1,15 */3 1-5', '5,35 1-5/2 1,15 */3 1-5'],
     ['* * * * *', '* * * * *'],
+    // cron-parser refused both ("duplicate values", a star in a list); Debian's cron reads them.
+    ['0 0 * * 0,7', '0 0 * * 0,7'],
+    ['0 0 15 * *,3', '0 0 15 * *,3'],
   ])('%j -> %j', (input, normalized) => {
     expect(checkCron(input)).toEqual({ ok: true, normalized, never: false });
   });
