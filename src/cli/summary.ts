@@ -34,7 +34,7 @@ export function describeEnv(file: string, env: EnvFile, now: Date): string {
     row('next runs', next.length > 0 ? next.map(utc).join(', ') : 'never');
     row('retention', `${env.backup.retention_days} day${env.backup.retention_days === 1 ? '' : 's'}`);
   }
-  for (const warning of scheduleWarnings(env, now)) lines.push(`warning: ${warning}`);
+  for (const warning of scheduleWarnings(env)) lines.push(`warning: ${warning}`);
   return `${lines.join('\n')}\n`;
 }
 

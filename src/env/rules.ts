@@ -1,5 +1,5 @@
 // Rules that look at more than one field, run only once the shape is right, and the
-// warnings that do not stop a provision. Pure: the clock is a parameter.
+// warnings that do not stop a provision. Pure.
 import { checkCron, isLessThanWeekly } from './cron.js';
 import type { EnvIssue } from './errors.js';
 import type { EnvFile } from './schema.js';
@@ -30,7 +30,7 @@ export function crossFieldIssues(env: EnvFile): EnvIssue[] {
   return issues;
 }
 
-export function scheduleWarnings(env: EnvFile, now: Date): string[] {
+export function scheduleWarnings(env: EnvFile): string[] {
   const backup = env.backup;
   if (!backup || !backup.enabled) return [];
   const check = checkCron(backup.schedule);
@@ -38,7 +38,7 @@ export function scheduleWarnings(env: EnvFile, now: Date): string[] {
   if (check.never) {
     return [`backup.schedule "${check.normalized}" never runs (no such date); only manual backups will be taken`];
   }
-  if (isLessThanWeekly(check.normalized, now)) {
+  if (isLessThanWeekly(check.normalized)) {
     return [`backup.schedule "${check.normalized}" runs less often than once a week; the guide recommends at least weekly`];
   }
   return [];
