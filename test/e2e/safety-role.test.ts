@@ -169,4 +169,14 @@ describe('restore --from-dir', () => {
     expect(uploaded.stdout).not.toContain('NOTES.txt');
     expect(uploaded.stdout).not.toContain('mysql-password');
   });
+
+  it('stops before the restore when the directory holds no backup files', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'tb-safety-empty-'));
+    mkdirSync(path.join(empty, 'etc'));
+    writeFileSync(path.join(empty, 'etc/backup.conf'), 'DATABASE_DRIVER=mysql\n');
+    const run = await cli(['restore', '--env', target().envFile, '--from-dir', empty], target());
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(`${empty} on the controller has no files in sqlite/, mysql/, config/ or manifests/`);
+    expect(run.stdout).not.toContain('Restore runs (or shows its plan)');
+  });
 });
