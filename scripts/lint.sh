@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lint.sh: static checks of everything that is not TypeScript: ansible-lint (production
-# profile), yamllint, and bash -n plus shellcheck on every shell script we ship or run.
+# profile), yamllint, boolean role variables read only through `| bool` (lint-bools.py),
+# and bash -n plus shellcheck on every shell script we ship or run.
 # Run from anywhere on a machine prepared by scripts/setup.sh. Exits non-zero on any finding.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ main() {
   local status=0 script
   ansible-lint --offline roles/tracker_backup playbooks || status=1
   yamllint --strict . || status=1
+  scripts/lint-bools.py || status=1
   while IFS= read -r script; do
     bash -n "$script" || status=1
   done < <(shell_scripts)
