@@ -65,11 +65,6 @@ export async function load(command: string, ctx: Context, refs: unknown): Promis
   return loaded;
 }
 
-/** The environments' files as shown to the user, comma-separated. */
-export function displayFiles(ctx: Context, loaded: readonly LoadedEnv[]): string {
-  return loaded.map((l) => displayPath(ctx, l.file)).join(', ');
-}
-
 export function displayPath(ctx: Context, file: string): string {
   const relative = path.relative(ctx.cwd, file);
   return relative.startsWith('..') ? file : relative;
@@ -90,7 +85,7 @@ export async function renderTo(ctx: Context, loaded: readonly LoadedEnv[], out: 
   const name = loaded.map((l) => l.env.environment.name).join('+');
   const outDir = typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.root, 'build', name, 'ansible');
   const envs = loaded.map((l) => l.env);
-  const project = renderProject(envs, await loadSources(displayFiles(ctx, loaded), ctx.cwd, ctx.root));
+  const project = renderProject(envs, await loadSources(ctx.cwd, ctx.root));
   await writeProject(outDir, project);
   return outDir;
 }
