@@ -163,9 +163,9 @@ export function renderProject(input: EnvFile | readonly EnvFile[], sources: Proj
   for (const env of envs) {
     const name = env.environment.name;
     const { vars, secrets } = roleVars(env);
-    project.set(varsFile(name), { content: toYaml(envNames, vars), mode: 0o644 });
+    project.set(varsFile(name), { content: toYaml(name, vars), mode: 0o644 });
     if (Object.keys(secrets).length > 0) {
-      project.set(secretsFile(name), { content: toYaml(envNames, secrets, Object.keys(secrets)), mode: 0o600 });
+      project.set(secretsFile(name), { content: toYaml(name, secrets, Object.keys(secrets)), mode: 0o600 });
     }
   }
   return project;
