@@ -67,14 +67,13 @@ function escapedScalar(value: string): string {
 /** The schema's string tag, with every string that is not printable ASCII escaped (keys too). */
 function exactStrings(tags: Tags): Tags {
   return tags.map((tag) => {
-    if (typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:str' || !('identify' in tag)) return tag;
-    const plain = tag as ScalarTag;
+    if (typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:str') return tag;
+    const own = tag as ScalarTag;
     const stringify: ScalarTag['stringify'] = (item, ctx, onComment, onChompKeep) => {
       const value = String((item as Scalar).value);
-      if (PRINTABLE_ASCII.test(value) && plain.stringify) return plain.stringify(item, ctx, onComment, onChompKeep);
-      return escapedScalar(value);
+      return PRINTABLE_ASCII.test(value) && own.stringify ? own.stringify(item, ctx, onComment, onChompKeep) : escapedScalar(value);
     };
-    return { ...plain, stringify };
+    return { ...own, stringify };
   });
 }
 
