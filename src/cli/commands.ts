@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadEnv, resolveEnvPath, type LoadedEnv } from '../env/load.js';
 import { fleetIssues, renderProject } from '../render/project.js';
 import { loadSources } from '../render/sources.js';
-import { writeProject } from '../render/write.js';
+import { PROJECT_MARKER, replaceRefusal, writeProject } from '../render/write.js';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
 import { runPlaybook } from '../ansible/run.js';
 import { ENV_FLAG, parseFlags, requireEnvFlag } from './args.js';
@@ -24,8 +24,11 @@ Writes the Ansible project for one or more environments (default
 build/<env name>/ansible/, or build/<name1>+<name2>/ansible/ for several).
 The project runs on its own: cd there and run ansible-playbook site.yml.
 Nothing is written when the environment file is invalid.
+--out DIR is replaced whole, so it must be new, empty, or a project rendered there
+before (it holds ${PROJECT_MARKER}); anything else, the current directory, its
+parents and / are refused as a usage error before anything is written.
 
-Exit codes: 0 written, 1 invalid environment, 2 usage error.
+Exit codes: 0 written, 1 invalid environment, 2 usage error (including a refused --out).
 `,
   provision: `Usage: npm run provision -- --env <name|path> [--env ...] [--check] [--phase release|run|all] [--out DIR]
 
@@ -36,6 +39,7 @@ with Ansible's output streamed live, and ends with a summary per host. Several -
 (and an environment's instances) go into one inventory and run in parallel; a host
 that fails does not stop the others.
 --check runs ansible-playbook --check --diff: a dry run that changes nothing.
+--out DIR: as for render (new, empty or rendered there before; else exit 2).
 
 Exit codes: 0 done, 1 invalid environment or a host failed, 2 usage error.
 `,
@@ -65,11 +69,6 @@ export async function load(command: string, ctx: Context, refs: unknown): Promis
   return loaded;
 }
 
-/** The environments' files as shown to the user, comma-separated. */
-export function displayFiles(ctx: Context, loaded: readonly LoadedEnv[]): string {
-  return loaded.map((l) => displayPath(ctx, l.file)).join(', ');
-}
-
 export function displayPath(ctx: Context, file: string): string {
   const relative = path.relative(ctx.cwd, file);
   return relative.startsWith('..') ? file : relative;
@@ -89,8 +88,12 @@ export async function renderTo(ctx: Context, loaded: readonly LoadedEnv[], out: 
   // Several environments share one project, named after all of them.
   const name = loaded.map((l) => l.env.environment.name).join('+');
   const outDir = typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.root, 'build', name, 'ansible');
+  if (typeof out === 'string') {
+    const refusal = await replaceRefusal(outDir, { 'the current directory': ctx.cwd, 'the tracker-backup package': ctx.root });
+    if (refusal) throw new UsageError(`--out ${out}: ${refusal}; it would be replaced whole, so nothing was written`);
+  }
   const envs = loaded.map((l) => l.env);
-  const project = renderProject(envs, await loadSources(displayFiles(ctx, loaded), ctx.cwd, ctx.root));
+  const project = renderProject(envs, await loadSources(ctx.cwd, ctx.root));
   await writeProject(outDir, project);
   return outDir;
 }

@@ -73,7 +73,10 @@ const mysqlDatabase = z.strictObject({
     z
       .string()
       .min(1, { error: 'must not be empty' })
-      .refine((s) => !s.includes('\u0000'), { error: 'must not contain a NUL character' }),
+      .refine((s) => !s.includes('\u0000'), { error: 'must not contain a NUL character' })
+      // A lone surrogate has no UTF-8 form, and Ansible refuses the secrets file holding one.
+      // With the u flag a surrogate pair is one code point, so only an unpaired half matches.
+      .refine((s) => !/\p{Surrogate}/u.test(s), { error: 'must be valid Unicode (it holds a lone surrogate, e.g. a broken "\\ud83d" escape)' }),
     {
       description: 'The tracker user\'s MySQL password. Any characters; stored on the host in a 0600 file, never on a command line.',
       example: 's3cret-Pa$$word',

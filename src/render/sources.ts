@@ -28,12 +28,11 @@ async function readTree(root: string): Promise<Map<string, ProjectFile>> {
   return files;
 }
 
-export async function loadSources(envFile: string, cwd: string, root = PACKAGE_ROOT): Promise<ProjectSources> {
+export async function loadSources(cwd: string, root = PACKAGE_ROOT): Promise<ProjectSources> {
   const templatesDir = path.join(root, 'src/render/templates');
   const templates = new Map<string, string>();
   for (const [name, file] of await readTree(templatesDir)) templates.set(name, file.content);
   return {
-    envFile,
     cwd,
     role: await readTree(path.join(root, 'roles/tracker_backup')),
     playbooks: await readTree(path.join(root, 'playbooks')),

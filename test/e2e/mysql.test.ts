@@ -162,4 +162,37 @@ describe('MySQL backups', () => {
       await onTarget(target(), 'docker-compose start mysql >/dev/null 2>&1');
     }
   });
+
+  // Last in this file: it leaves tracker_user with the last password tried.
+  it('passwords with edge spaces, a trailing newline, or a JSON or YAML look: byte-exact on the host, backup and restore log in', async () => {
+    const user = target().env.tracker.core.database.username as string;
+    for (const [i, candidate] of ['  lead and trail  \n', '{"a":1}', 'yes'].entries()) {
+      const bytes = Buffer.from(candidate, 'utf8');
+      // Hex into SQL and base64 into the file, so the exact bytes get there unquoted. The
+      // stand-in tracker's file is rewritten in place: it is bind-mounted by inode.
+      const changed = await onTarget(
+        target(),
+        `docker exec -i "$(docker-compose ps -q mysql)" mariadb -uroot <<'SQL'
+SET @password = X'${bytes.toString('hex')}';
+EXECUTE IMMEDIATE CONCAT('ALTER USER ''${user}''@''%'' IDENTIFIED BY PASSWORD ''', PASSWORD(@password), '''');
+SQL
+printf '%s' '${bytes.toString('base64')}' | base64 -d > storage/mysql/etc/tracker-password
+docker-compose restart tracker >/dev/null 2>&1`,
+      );
+      expect(changed.exitCode, changed.stderr).toBe(0);
+      const env = envVariant(target(), `password-${i}`, (data) => {
+        data.tracker.core.database.password = candidate;
+      });
+      expect((await cli(['provision', '--env', env, '--phase', 'release'], target())).exitCode).toBe(0);
+      expect((await onTarget(target(), 'base64 -w0 storage/backup/etc/mysql-password')).stdout, JSON.stringify(candidate)).toBe(bytes.toString('base64'));
+
+      const made = await cli(['backup', '--env', env], target());
+      expect(made.exitCode, JSON.stringify(candidate)).toBe(0);
+      const stamp = /created mysql\/mysql_(\d{8}_\d{6})\.sql\.gz/.exec(made.stdout)?.[1];
+      expect(stamp, made.stdout).toBeDefined();
+      const restored = await cli(['restore', '--env', env, '--at', stamp as string, '--only', 'database', '--yes'], target());
+      expect(restored.exitCode, JSON.stringify(candidate)).toBe(0);
+      expect(restored.stdout).toContain('Restored MySQL database');
+    }
+  });
 });

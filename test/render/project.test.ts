@@ -9,7 +9,7 @@ import { roleVars } from '../../src/render/vars.js';
 import { deployerEnv, exampleEnv, ROOT, withValue } from '../helpers.js';
 
 async function render(data: Record<string, unknown>): Promise<Project> {
-  return renderProject(parseEnv('e.json', JSON.stringify(data)), await loadSources('envs/e.json', '/home/op', ROOT));
+  return renderProject(parseEnv('e.json', JSON.stringify(data)), await loadSources('/home/op', ROOT));
 }
 
 /** What Ansible will see: YAML 1.1, where yes/no/on are booleans. */
@@ -89,7 +89,7 @@ describe('renderProject', () => {
       ],
     );
     const envs = [parseEnv('a.json', JSON.stringify(exampleEnv())), parseEnv('b.json', JSON.stringify(withValue(fleet, 'backup.retention_days', 30)))];
-    const project = renderProject(envs, await loadSources('a.json, b.json', '/home/op', ROOT));
+    const project = renderProject(envs, await loadSources('/home/op', ROOT));
     const groups = (asAnsible(project, 'inventory.yml') as any).all.children.tracker_servers.children;
     expect(Object.keys(groups)).toEqual(['env_my_deployment', 'env_fleet']);
     expect(Object.keys(groups.env_fleet.hosts)).toEqual(['fleet-eu', 'fleet-us']);
@@ -102,7 +102,7 @@ describe('renderProject', () => {
 
   it('refuses two environments with the same name rather than merging them', async () => {
     const env = parseEnv('a.json', JSON.stringify(exampleEnv()));
-    const sources = await loadSources('a.json', '/home/op', ROOT);
+    const sources = await loadSources('/home/op', ROOT);
     expect(() => renderProject([env, env], sources)).toThrow('environment name "my-deployment" is given twice');
   });
 

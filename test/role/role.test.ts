@@ -42,7 +42,7 @@ describe('role variables', () => {
 async function localProject(data: Record<string, unknown>, deployDir: string): Promise<string> {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'tb-role-')), 'ansible');
   const env = parseEnv('e.json', JSON.stringify(withValue(data, 'deploy_dir', deployDir)));
-  await writeProject(dir, renderProject(env, await loadSources('e.json', ROOT, ROOT)));
+  await writeProject(dir, renderProject(env, await loadSources(ROOT, ROOT)));
   const inventory = {
     all: {
       children: {

@@ -125,9 +125,12 @@ check_sqlite() {
 # The password reaches the MySQL clients through MYSQL_PWD in the environment of that
 # one command, never argv (where ps would show it) and never a sourced file.
 with_password() {
-  local password_file="$BACKUPS/etc/mysql-password"
+  local password_file="$BACKUPS/etc/mysql-password" password=""
   [[ -r "$password_file" ]] || die "cannot read $password_file"
-  MYSQL_PWD="$(<"$password_file")" "$@"
+  # read, not $(<file): command substitution drops trailing newlines, which may be part
+  # of the password. read -d '' stops at end of file and returns 1 there.
+  IFS= read -r -d '' password <"$password_file" || true
+  MYSQL_PWD="$password" "$@"
 }
 
 wait_for_mysql() {
