@@ -190,6 +190,8 @@ docker-compose restart tracker >/dev/null 2>&1`,
       expect(made.exitCode, JSON.stringify(candidate)).toBe(0);
       const stamp = /created mysql\/mysql_(\d{8}_\d{6})\.sql\.gz/.exec(made.stdout)?.[1];
       expect(stamp, made.stdout).toBeDefined();
+      // Restore logs in through the same password file and reader; once is enough to show it.
+      if (i > 0) continue;
       const restored = await cli(['restore', '--env', env, '--at', stamp as string, '--only', 'database', '--yes'], target());
       expect(restored.exitCode, JSON.stringify(candidate)).toBe(0);
       expect(restored.stdout).toContain('Restored MySQL database');
