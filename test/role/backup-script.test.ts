@@ -259,7 +259,7 @@ describe('restore-sqlite', () => {
 });
 
 describe('config paths that reach the backups directory (the real layout: /backups is /data/storage/backup)', () => {
-  it('skips each one with an ERROR, keeps the other backups, and fails the run', async () => {
+  it('skips each one with an ERROR, keeps the other backups, prunes nothing and fails the run', async () => {
     // The container's view: the deploy directory at /data, its storage/backup also at /backups.
     const inData = path.join(data, 'storage/backup');
     for (const dir of ['etc', 'sqlite', 'mysql', 'config', 'manifests']) mkdirSync(path.join(inData, dir), { recursive: true });
@@ -272,6 +272,7 @@ describe('config paths that reach the backups directory (the real layout: /backu
     const refused = ['.', 'storage', './storage//backup', 'storage/backup/etc/mysql-password', 'links/relative', 'links/absolute'];
     writeFileSync(path.join(inData, 'etc/backup-paths.txt'), ['storage/tracker/etc/tracker.toml', ...refused].join('\n'));
     backups = inData;
+    touch('sqlite', `sqlite_${stampAt(NOW - 30 * DAY)}.db.gz`);
     const result = await run('all');
     expect(result.exitCode, result.stdout + result.stderr).toBe(1);
     for (const entry of refused) {
@@ -279,7 +280,8 @@ describe('config paths that reach the backups directory (the real layout: /backu
     }
     expect(result.stdout).toContain('ERROR: Config paths overlapping the backups directory were left out of the archive');
     const stamp = stampAt(NOW);
-    expect(list('sqlite')).toEqual([`sqlite_${stamp}.db.gz`]);
+    // Published and verified, but a failed run prunes nothing.
+    expect(list('sqlite')).toEqual([`sqlite_${stampAt(NOW - 30 * DAY)}.db.gz`, `sqlite_${stamp}.db.gz`]);
     const tar = await execa('tar', ['-tzf', path.join(inData, 'config', `config_${stamp}.tar.gz`)]);
     expect(tar.stdout.split('\n')).toEqual(['storage/tracker/etc/tracker.toml']);
   });

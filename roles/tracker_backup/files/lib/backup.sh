@@ -216,8 +216,8 @@ touches_backups() {
   return 1
 }
 
-# Sets CONFIG_REFUSED when a listed path had to be left out: the run still keeps its
-# database backup, then fails so that the operator hears of it.
+# Sets CONFIG_REFUSED when a listed path had to be left out: the run still publishes its
+# database backup and the rest of the archive, then fails so that the operator hears of it.
 archive_config() {
   local stamp="$1" path
   local -a present=()
@@ -303,10 +303,11 @@ cmd_finish() {
   archive_config "$stamp"
   write_manifest "$stamp"
   rm -rf "$STAGING"
+  # A run that fails deletes nothing, but what it did publish is complete and verified.
+  [[ "$CONFIG_REFUSED" == false ]] || die "Config paths overlapping the backups directory were left out of the archive; fix backup.config_paths"
   # Only a run that produced its backups may delete old ones; the restore script's safety
   # backup prunes nothing, so the backup being restored cannot disappear under it.
   [[ "${BACKUP_PRUNE:-yes}" == no ]] || cmd_prune
-  [[ "$CONFIG_REFUSED" == false ]] || die "Config paths overlapping the backups directory were left out of the archive; fix backup.config_paths"
 }
 
 # Restores. The caller (tracker-backup-restore.sh) has verified the checksums, stopped
