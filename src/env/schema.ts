@@ -264,7 +264,7 @@ export const envSchema = z.strictObject({
   tracker: z.looseObject({
     core: z.looseObject({ database }),
   }),
-  backup: backupSchema.nullish().meta({ description: 'Present means backups are on (unless enabled is false); absent or null means off.' }),
+  backup: backupSchema.nullish().meta({ description: 'Present means backups are on (unless enabled is false); absent or null means off. "backup": {} (the deployer\'s minimal section) takes every default.' }),
   // The deployer's other sections: accepted so its files validate as they are, not read.
   provider: z.unknown().optional(),
   prometheus: z.unknown().optional(),
