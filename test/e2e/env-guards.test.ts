@@ -38,12 +38,13 @@ describe('environment-file rules on a real target', () => {
       target(),
       `ln -sfn backup storage/to-backups
 printf '%s\\n' storage/tracker/etc/tracker.toml . storage storage/to-backups >> storage/backup/etc/backup-paths.txt
-rc=0; docker-compose run --rm backup > /tmp/envguard.log 2>&1 || rc=$?
+# </dev/null: docker-compose run would otherwise read the rest of this script from stdin.
+rc=0; docker-compose run --rm backup </dev/null >/tmp/envguard.log 2>&1 || rc=$?
 cat /tmp/envguard.log; echo "exit=$rc"
 newest=$(ls -1 storage/backup/config/config_*.tar.gz | tail -n 1)
 echo "archive:"; tar -tzf "$newest"`,
     );
-    expect(run.stdout).toContain('exit=1');
+    expect(run.stdout, run.stderr).toContain('exit=1');
     for (const entry of ['.', 'storage', 'storage/to-backups']) {
       expect(run.stdout).toMatch(new RegExp(`^\\[[\\d: -]+\\] ERROR: Config path ${entry.replaceAll('.', '\\.')} is, contains or is inside the backups directory; skipped$`, 'm'));
     }
