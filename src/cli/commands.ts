@@ -1,5 +1,7 @@
 // One function per command; each returns an exit code and never calls process.exit.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { printable } from '../env/errors.js';
 import { loadEnv, resolveEnvPath, type LoadedEnv } from '../env/load.js';
 import { fleetIssues, renderProject } from '../render/project.js';
 import { loadSources } from '../render/sources.js';
@@ -71,7 +73,22 @@ export async function load(command: string, ctx: Context, refs: unknown): Promis
 
 export function displayPath(ctx: Context, file: string): string {
   const relative = path.relative(ctx.cwd, file);
-  return relative.startsWith('..') ? file : relative;
+  return printable(relative.startsWith('..') ? file : relative);
+}
+
+/** A file name's limit on Linux file systems. */
+const NAME_MAX = 255;
+
+/**
+ * The build directory's name for these environments: all their names joined by "+", or,
+ * when that would be longer than a file name may be, the first name, how many others,
+ * and a hash of the full list (so each set of environments keeps its own directory).
+ */
+export function buildName(names: readonly string[]): string {
+  const joined = names.join('+');
+  if (joined.length <= NAME_MAX) return joined;
+  const hash = createHash('sha256').update(joined).digest('hex').slice(0, 12);
+  return `${names[0] ?? ''}+${names.length - 1}-more-${hash}`;
 }
 
 export async function validateCommand(argv: string[], ctx: Context): Promise<number> {
@@ -86,7 +103,7 @@ export async function validateCommand(argv: string[], ctx: Context): Promise<num
 
 export async function renderTo(ctx: Context, loaded: readonly LoadedEnv[], out: unknown): Promise<string> {
   // Several environments share one project, named after all of them.
-  const name = loaded.map((l) => l.env.environment.name).join('+');
+  const name = buildName(loaded.map((l) => l.env.environment.name));
   const outDir = typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.root, 'build', name, 'ansible');
   if (typeof out === 'string') {
     const refusal = await replaceRefusal(outDir, { 'the current directory': ctx.cwd, 'the tracker-backup package': ctx.root });

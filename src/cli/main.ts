@@ -1,6 +1,6 @@
 // Entry point: picks the command, turns expected failures into one clear line and an
 // exit code, and is the only place that sets the process's exit code.
-import { EnvError } from '../env/errors.js';
+import { EnvError, printable } from '../env/errors.js';
 import { PACKAGE_ROOT } from '../render/sources.js';
 import { MAIN_HELP, provisionCommand, renderCommand, validateCommand } from './commands.js';
 import { backupCommand, backupsCommand, restoreCommand } from './operations.js';
@@ -27,15 +27,27 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     return await command(rest, ctx);
   } catch (error) {
     if (error instanceof UsageError) {
-      ctx.stderr(`error: ${error.message}\nRun with --help for usage.\n`);
+      ctx.stderr(`error: ${printable(error.message)}\nRun with --help for usage.\n`);
       return EXIT.usage;
     }
     if (error instanceof EnvError) {
+      // Already printable: formatIssues escaped every part, keeping its own line breaks.
       ctx.stderr(`error: ${error.message}\nNothing was written or changed.\n`);
       return EXIT.failed;
     }
-    throw error;
+    return unexpected(error, ctx);
   }
+}
+
+/**
+ * A failure nobody planned for (a file system error, a bug): one line an operator can
+ * quote, exit 1. The stack is for whoever debugs it, on request.
+ */
+function unexpected(error: unknown, ctx: Context): number {
+  const message = error instanceof Error ? error.message : String(error);
+  ctx.stderr(`error: ${printable(message.split('\n', 1)[0] ?? '')}\n`);
+  if (ctx.env.TRACKER_BACKUP_DEBUG === '1') ctx.stderr(`${error instanceof Error && error.stack ? error.stack : String(error)}\n`);
+  return EXIT.failed;
 }
 
 export function processContext(): Context {

@@ -29,9 +29,27 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
+// Characters a terminal acts on rather than shows: C0 and C1 controls (ESC starts colour,
+// title and cursor sequences), DEL, the Unicode line separators, and the bidi controls
+// that make text display in another order than it reads (CVE-2021-42574).
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from an environment file (or its name) made safe to print: every unprintable
+ * character becomes a visible escape, \xNN below U+0100 and \u{NNNN} above.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
+/** Every part of every line goes through printable: each one can quote the file. */
 export function formatIssues(file: string, issues: readonly EnvIssue[]): string {
-  const lines = issues.map((i) => `  ${i.path}: ${i.message}${i.example ? ` (example: ${i.example})` : ''}`);
-  return `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${lines.join('\n')}`;
+  const lines = issues.map((i) => `  ${printable(i.path)}: ${printable(i.message)}${i.example ? ` (example: ${printable(i.example)})` : ''}`);
+  return `${printable(file)}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${lines.join('\n')}`;
 }
 
 function distance(a: string, b: string): number {

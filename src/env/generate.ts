@@ -15,6 +15,9 @@ export function exampleEnv(): Record<string, unknown> {
   // An operator copying the example would point at an image that does not exist;
   // leaving `image` out means the bundled one is built, which is what they want.
   delete (example.backup as Record<string, unknown>).image;
+  // The example is an SQLite deployment, and database_network exists only where the
+  // deployer runs MySQL: a compose run would fail on a network the project lacks.
+  delete (example.backup as Record<string, unknown>).compose_networks;
   // instance and instances exclude each other; the example shows the one-host form
   // (docs/environment.md shows instances).
   delete example.instances;

@@ -13,6 +13,17 @@ export interface Host {
   deployDir?: string;
 }
 
+/**
+ * Why two deployments may not share a host: the guide's cron file is one per host, so
+ * the second provision would replace the first one's schedule.
+ */
+export const ONE_PER_HOST = 'one deployment per host is supported (the guide\'s cron file /etc/cron.d/tracker-backup holds one schedule per host)';
+
+/** Two entries with the same key reach the same SSH server: the same host. */
+export function hostKey(address: string, port: number): string {
+  return `${address.toLowerCase()}:${port}`;
+}
+
 export function hostsOf(env: EnvFile): Host[] {
   const ssh = env.ssh_credentials;
   if (env.instances) {

@@ -2,7 +2,8 @@
 // one EnvError listing every problem.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EnvError, issuesFromZod, type EnvIssue } from './errors.js';
+import { duplicateKeys } from './duplicates.js';
+import { EnvError, formatPath, issuesFromZod, type EnvIssue } from './errors.js';
 import { crossFieldIssues } from './rules.js';
 import { envSchema, type EnvFile } from './schema.js';
 
@@ -18,16 +19,25 @@ export function resolveEnvPath(ref: string, root: string, cwd: string): string {
   return path.join(root, 'envs', `${ref}.json`);
 }
 
-export function parseEnv(file: string, text: string): EnvFile {
+/** Editors on Windows save UTF-8 with a byte-order mark; it carries no meaning in JSON. */
+const BOM = '\uFEFF';
+
+export function parseEnv(file: string, withBom: string): EnvFile {
+  const text = withBom.startsWith(BOM) ? withBom.slice(BOM.length) : withBom;
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
     throw new EnvError(file, [{ path: '(file)', message: `is not valid JSON: ${(error as Error).message}` }]);
   }
+  const duplicates: EnvIssue[] = duplicateKeys(text).map((path) => ({
+    path: formatPath(path),
+    message: 'duplicate key (JSON would silently keep only the last one)',
+    example: 'keep one of them',
+  }));
   const result = envSchema.safeParse(data);
-  if (!result.success) throw new EnvError(file, issuesFromZod(result.error, envSchema, data));
-  const logical: EnvIssue[] = crossFieldIssues(result.data);
+  if (!result.success) throw new EnvError(file, [...duplicates, ...issuesFromZod(result.error, envSchema, data)]);
+  const logical: EnvIssue[] = [...duplicates, ...crossFieldIssues(result.data)];
   if (logical.length > 0) throw new EnvError(file, logical);
   return result.data;
 }

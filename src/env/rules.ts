@@ -2,6 +2,7 @@
 // warnings that do not stop a provision. Pure.
 import { checkCron, isLessThanWeekly } from './cron.js';
 import type { EnvIssue } from './errors.js';
+import { hostKey, ONE_PER_HOST } from './hosts.js';
 import type { EnvFile } from './schema.js';
 
 export function crossFieldIssues(env: EnvFile): EnvIssue[] {
@@ -13,11 +14,21 @@ export function crossFieldIssues(env: EnvFile): EnvIssue[] {
     issues.push({ path: 'instances', message: 'cannot be given together with instance; keep one of them', example: 'remove the key' });
   }
   const seen = new Set<string>();
+  const hosts = new Map<string, number>();
   env.instances?.forEach((instance, index) => {
     if (seen.has(instance.name)) {
       issues.push({ path: `instances[${index}].name`, message: `"${instance.name}" is used by an earlier instance; names must be unique`, example: `${instance.name}-2` });
     }
     seen.add(instance.name);
+    const port = instance.port ?? env.ssh_credentials.port;
+    const earlier = hosts.get(hostKey(instance.host, port));
+    if (earlier !== undefined) {
+      issues.push({
+        path: `instances[${index}].host`,
+        message: `${instance.host} port ${port} is already instances[${earlier}]; ${ONE_PER_HOST}`,
+        example: 'one instance per host',
+      });
+    } else hosts.set(hostKey(instance.host, port), index);
   });
   const driver = env.tracker.core.database.driver;
   if (env.backup?.sqlite_path !== undefined && driver !== 'sqlite3') {

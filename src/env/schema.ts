@@ -6,6 +6,7 @@
 // overlap, so an operator's deployer file plus `instance` is accepted as it is.
 import { z } from 'zod';
 import { checkCron } from './cron.js';
+import { BACKUP_DIR, PATH_MAX, backupOverlap, deployDirProblem } from './paths.js';
 
 /** Ansible templates any string holding these, and a vars file is no place for that. */
 const TEMPLATE_MARKERS = /\{\{|\{%|\{#/;
@@ -23,14 +24,17 @@ function doc<T extends z.ZodType>(schema: T, { description, example }: Doc): T {
 }
 
 /** A string that reaches Ansible vars, a config file or a cron line. */
-function plain(pattern: RegExp, what: string) {
+function plain(pattern: RegExp, what: string, max = 1000) {
   return z
     .string()
     // abort: one problem per field is enough; "empty" need not also say "not a host name".
     .min(1, { error: 'must not be empty', abort: true })
+    // Names and paths end up in file names and paths on both machines; past the file
+    // system's limits they would fail late, in the middle of a render or a provision.
+    .max(max, { error: `must be at most ${max} characters`, abort: true })
     .refine((s) => !TEMPLATE_MARKERS.test(s), { error: 'must not contain "{{", "{%" or "{#" (Ansible would template it)', abort: true })
     .refine((s) => !CONTROL_CHARS.test(s), { error: 'must not contain newlines or other control characters', abort: true })
-    .refine((s) => pattern.test(s), { error: `must be ${what}` });
+    .refine((s) => pattern.test(s), { error: `must be ${what}`, abort: true });
 }
 
 const SHELL_SAFE_PATH = 'made of letters, digits and "._/+-" only (it is used in a cron command line)';
@@ -38,10 +42,23 @@ const SHELL_SAFE_PATH = 'made of letters, digits and "._/+-" only (it is used in
 /** A path below deploy_dir: relative, no "..", shell-safe. */
 function relativePath(description: string, example: string) {
   return doc(
-    plain(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/+-]+$/, `a path relative to deploy_dir without "..", ${SHELL_SAFE_PATH}`),
+    plain(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/+-]+$/, `a path relative to deploy_dir without "..", ${SHELL_SAFE_PATH}`, PATH_MAX),
     { description, example },
   );
 }
+
+/** A deploy directory: absolute, plain, not a system directory. */
+function deployDir(description: string) {
+  return doc(
+    plain(ABSOLUTE, `an absolute path, ${SHELL_SAFE_PATH}`, PATH_MAX).superRefine((dir, ctx) => {
+      const problem = deployDirProblem(dir);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    { description: `${description} An absolute path of at most ${PATH_MAX} characters in plain form; "/", the top-level system directories (/etc, /usr, /var, ...) and system trees (/etc/..., /usr/... except /usr/local/<name>, /proc/..., ...) are refused.`, example: '/opt/torrust' },
+  );
+}
+
+const SELF_ARCHIVE = 'each archive would hold the previous ones and the MySQL password file, doubling every run';
 
 const port = (description: string, example: number) =>
   doc(z.number().int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(65535, { error: 'must be at most 65535' }), {
@@ -51,7 +68,7 @@ const port = (description: string, example: number) =>
 
 const sqliteDatabase = z.strictObject({
   driver: doc(z.literal('sqlite3'), { description: 'Database driver: "sqlite3" or "mysql".', example: 'sqlite3' }),
-  database_name: doc(plain(/^(?!\.)[A-Za-z0-9._+-]+$/, 'a file name (letters, digits, "._+-")'), {
+  database_name: doc(plain(/^(?!\.)[A-Za-z0-9._+-]+$/, 'a file name (letters, digits, "._+-")', 128), {
     description: 'SQLite database file name, inside storage/tracker/lib/database/ unless backup.sqlite_path says otherwise.',
     example: 'tracker.db',
   }),
@@ -98,25 +115,38 @@ export const backupSchema = z.strictObject({
     z.string().superRefine((value, ctx) => {
       const result = checkCron(value);
       if (!result.ok) ctx.addIssue({ code: 'custom', message: `is not a Debian cron schedule: ${result.problem}` });
-    }),
+    }).default('0 3 * * *'),
     {
-      description: 'Required. Five cron fields (minute hour day-of-month month day-of-week) as Debian cron reads them, in the host time zone (UTC on Torrust hosts). Names (sun, jan) are accepted on their own and written as numbers.',
+      description: 'Default "0 3 * * *" (the deployer\'s default: daily at 03:00). Five cron fields (minute hour day-of-month month day-of-week) as Debian cron reads them, in the host time zone (UTC on Torrust hosts). Names (sun, jan) are accepted on their own and written as numbers.',
       example: '0 3 * * *',
     },
   ),
   retention_days: doc(
-    z.number().int({ error: 'must be a whole number of days' }).min(1, { error: 'must be at least 1' }).max(365, { error: 'must be at most 365' }),
-    { description: 'Required. Backups older than this many days are deleted after each run (1-365).', example: 7 },
+    z.number().int({ error: 'must be a whole number of days' }).min(1, { error: 'must be at least 1' }).max(365, { error: 'must be at most 365' }).default(7),
+    { description: 'Default 7 (the deployer\'s default). Backups older than this many days are deleted after each run (1-365).', example: 7 },
   ),
   sqlite_path: relativePath(
-    'SQLite database file relative to deploy_dir. Default storage/tracker/lib/database/<database_name> (the deployer\'s layout).',
+    `SQLite database file relative to deploy_dir. Default storage/tracker/lib/database/<database_name> (the deployer's layout). Not inside ${BACKUP_DIR}.`,
     'storage/tracker/lib/database/tracker.db',
-  ).optional(),
+  )
+    .refine((p) => backupOverlap(p) !== 'is' && backupOverlap(p) !== 'inside', {
+      error: `must not be inside the backup directory ${BACKUP_DIR}, where retention and restores manage the files`,
+    })
+    .optional(),
   config_paths: doc(
-    z.array(relativePath('A file or directory to archive.', 'storage/tracker/etc/tracker.toml')).min(1, { error: 'must list at least one path' }),
+    z
+      .array(
+        relativePath('A file or directory to archive.', 'storage/tracker/etc/tracker.toml').superRefine((p, ctx) => {
+          const overlap = backupOverlap(p);
+          if (overlap === undefined) return;
+          const relation = { is: 'is', contains: 'contains', inside: 'is inside' }[overlap];
+          ctx.addIssue({ code: 'custom', message: `${relation} the backup directory ${BACKUP_DIR}: ${SELF_ARCHIVE}` });
+        }),
+      )
+      .min(1, { error: 'must list at least one path' }),
     {
       description:
-        'Files and directories (relative to deploy_dir) put in each config archive. Missing ones are skipped with a warning. Default: tracker.toml, prometheus.yml, Grafana provisioning.',
+        `Files and directories (relative to deploy_dir, at most ${PATH_MAX} characters each) put in each config archive. Missing ones are skipped with a warning. None may be, contain or be inside ${BACKUP_DIR} (so not "." or "storage"). Default: tracker.toml, prometheus.yml, Grafana provisioning.`,
       example: ['storage/tracker/etc/tracker.toml', 'storage/prometheus/etc/prometheus.yml', 'storage/grafana/provisioning'],
     },
   ).optional(),
@@ -165,6 +195,8 @@ export const backupSchema = z.strictObject({
 
 const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const NAME_TEXT = 'lowercase letters, digits and dashes, starting with a letter';
+/** A DNS label's limit: names become host names, group names and directory names. */
+const NAME_MAX = 63;
 const USER = /^[a-z_][a-z0-9_-]*$/;
 const ABSOLUTE = /^\/(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/+-]*$/;
 
@@ -176,8 +208,8 @@ const hostAddress = doc(plain(/^[A-Za-z0-9][A-Za-z0-9.:-]*$/, 'a host name or IP
 export const envSchema = z.strictObject({
   $schema: z.string().optional().meta({ description: 'Path to the JSON Schema, for editors.' }),
   environment: z.strictObject({
-    name: doc(plain(NAME, NAME_TEXT), {
-      description: 'Environment name; names the build directory and the Ansible host.',
+    name: doc(plain(NAME, NAME_TEXT, NAME_MAX), {
+      description: `Environment name (at most ${NAME_MAX} characters); names the build directory and the Ansible host.`,
       example: 'my-deployment',
     }),
     instance_name: z.string().nullable().optional().meta({ description: 'Deployer field (VM name); accepted, not used.' }),
@@ -203,8 +235,8 @@ export const envSchema = z.strictObject({
     z
       .array(
         z.strictObject({
-          name: doc(plain(NAME, NAME_TEXT), {
-            description: 'Instance name; the Ansible host is "<environment.name>-<name>".',
+          name: doc(plain(NAME, NAME_TEXT, NAME_MAX), {
+            description: `Instance name (at most ${NAME_MAX} characters); the Ansible host is "<environment.name>-<name>".`,
             example: 'tracker-eu',
           }),
           host: hostAddress,
@@ -214,10 +246,7 @@ export const envSchema = z.strictObject({
             description: 'SSH key for this host. Default ssh_credentials.private_key_path.',
             example: '~/.ssh/id_ed25519',
           }).optional(),
-          deploy_dir: doc(plain(ABSOLUTE, `an absolute path, ${SHELL_SAFE_PATH}`), {
-            description: 'Deploy directory on this host. Default: the environment\'s deploy_dir.',
-            example: '/opt/torrust',
-          }).optional(),
+          deploy_dir: deployDir('Deploy directory on this host. Default: the environment\'s deploy_dir.').optional(),
         }),
       )
       .min(1, { error: 'must list at least one instance' }),
@@ -226,10 +255,7 @@ export const envSchema = z.strictObject({
       example: [{ name: 'tracker-eu', host: '203.0.113.10' }],
     },
   ).optional(),
-  deploy_dir: doc(plain(ABSOLUTE, `an absolute path, ${SHELL_SAFE_PATH}`), {
-    description: 'The tracker\'s compose project directory on the host. Default /opt/torrust.',
-    example: '/opt/torrust',
-  }).default('/opt/torrust'),
+  deploy_dir: deployDir('The tracker\'s compose project directory on the host. Default /opt/torrust.').default('/opt/torrust'),
   ansible: z
     .strictObject({
       host_key_checking: doc(z.boolean().default(true), {
@@ -241,7 +267,7 @@ export const envSchema = z.strictObject({
   tracker: z.looseObject({
     core: z.looseObject({ database }),
   }),
-  backup: backupSchema.nullish().meta({ description: 'Present means backups are on (unless enabled is false); absent or null means off.' }),
+  backup: backupSchema.nullish().meta({ description: 'Present means backups are on (unless enabled is false); absent or null means off. "backup": {} (the deployer\'s minimal section) takes every default.' }),
   // The deployer's other sections: accepted so its files validate as they are, not read.
   provider: z.unknown().optional(),
   prometheus: z.unknown().optional(),

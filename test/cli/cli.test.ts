@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { buildName } from '../../src/cli/commands.js';
 import { main } from '../../src/cli/main.js';
 import type { Context } from '../../src/cli/context.js';
 import { deployerEnv, exampleEnv, ROOT, withValue } from '../helpers.js';
@@ -111,7 +112,7 @@ describe('render', () => {
 
   it('renders several --env files into one project with one inventory, and refuses duplicate names', async () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'project');
-    const second = envFile(withValue(exampleEnv(), 'environment.name', 'second'));
+    const second = envFile(withValue(withValue(exampleEnv(), 'environment.name', 'second'), 'instance.host', '203.0.113.20'));
     const run = await cli(['render', '--env', 'example', '--env', second, '--out', out]);
     expect(run.code, run.stderr).toBe(0);
     const inventory = readFileSync(path.join(out, 'inventory.yml'), 'utf8');
@@ -161,5 +162,105 @@ describe('provision', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).not.toContain('Running:');
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('issue 9: environment-file validation', () => {
+  const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+  function textFile(name: string, text: string): string {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tb-cli-')), name);
+    writeFileSync(file, text);
+    return file;
+  }
+
+  it('refuses a 300-character environment name at validate and at render, naming the field', async () => {
+    const file = envFile(withValue(exampleEnv(), 'environment.name', 'a'.repeat(300)));
+    for (const command of ['validate', 'render']) {
+      const run = await cli([command, '--env', file]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('environment.name: must be at most 63 characters');
+      expect(run.stderr).not.toContain('ENAMETOOLONG');
+    }
+  });
+
+  it('prints an unexpected error as one line and exits 1; the stack only with TRACKER_BACKUP_DEBUG=1', async () => {
+    for (const debug of [false, true]) {
+      let stdout = '';
+      let stderr = '';
+      const code = await main(['validate', '--env', 'example'], {
+        cwd: ROOT,
+        root: ROOT,
+        env: debug ? { TRACKER_BACKUP_DEBUG: '1' } : {},
+        now: () => {
+          throw new Error('clock unavailable\u001b[2J\nsecond line of the message');
+        },
+        stdout: (t) => (stdout += t),
+        stderr: (t) => (stderr += t),
+      });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      if (debug) {
+        expect(stderr.split('\n')[0]).toBe('error: clock unavailable\\x1b[2J');
+        expect(stderr).toMatch(/\n\s+at /);
+      } else {
+        expect(stderr).toBe('error: clock unavailable\\x1b[2J\n');
+      }
+    }
+  });
+
+  it('renders many long-named environments into a build directory whose name fits the file system', async () => {
+    const files = ['a', 'b', 'c', 'd', 'e'].map((letter, i) =>
+      envFile(withValue(withValue(exampleEnv(), 'environment.name', letter.repeat(63)), 'instance.host', `203.0.113.${i + 1}`)),
+    );
+    const run = await cli(['render', ...files.flatMap((f) => ['--env', f])]);
+    try {
+      expect(run.code, run.stderr).toBe(0);
+      const dir = /^Wrote (build\/[^/]+)\/ansible\//.exec(run.stdout)?.[1];
+      expect(dir).toBeDefined();
+      expect(path.basename(dir ?? '').length).toBeLessThanOrEqual(255);
+      expect(existsSync(path.join(ROOT, dir ?? '', 'ansible/inventory.yml'))).toBe(true);
+    } finally {
+      const dir = /^Wrote (build\/[^/]+)\//.exec(run.stdout)?.[1];
+      if (dir) rmSync(path.join(ROOT, dir), { recursive: true, force: true });
+    }
+    expect(buildName(['a', 'b'])).toBe('a+b');
+    expect(buildName(['x'.repeat(63), ...'abcd'.split('').map((c) => c.repeat(63))])).not.toBe(buildName(['x'.repeat(63), ...'abce'.split('').map((c) => c.repeat(63))]));
+  });
+
+  it('accepts a file saved with a UTF-8 byte-order mark', async () => {
+    const run = await cli(['validate', '--env', textFile('bom.json', `\uFEFF${JSON.stringify(exampleEnv(), null, 2)}`)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('bom.json is valid.');
+  });
+
+  it('never echoes control characters from the file or its name to the terminal', async () => {
+    const badJson = await cli(['validate', '--env', textFile('e\u001b]0;x\u0007.json', '{"backup": \u001b[31m1}')]);
+    expect(badJson.code).toBe(1);
+    expect(badJson.stderr).not.toMatch(RAW_CONTROL);
+    expect(badJson.stderr).toContain('\\x1b]0;x\\x07.json: 1 problem');
+    const badKey = await cli(['validate', '--env', envFile(withValue(exampleEnv(), 'backup.\u001b[2J\u202eyek', true))]);
+    expect(badKey.code).toBe(1);
+    expect(badKey.stderr).not.toMatch(RAW_CONTROL);
+    expect(badKey.stderr).toContain('backup.\\x1b[2J\\u{202e}yek: unknown key');
+    const valid = await cli(['validate', '--env', textFile('ok\u001b[2J.json', JSON.stringify(exampleEnv()))]);
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).not.toMatch(RAW_CONTROL);
+    expect(valid.stdout).toContain('ok\\x1b[2J.json is valid.');
+  });
+
+  it('refuses a duplicated key with its path', async () => {
+    const text = JSON.stringify(exampleEnv()).replace('"backup":{', '"backup":{"schedule":"0 4 * * *",');
+    const run = await cli(['validate', '--env', textFile('dup.json', text)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('backup.schedule: duplicate key');
+  });
+
+  it('refuses two --env files deploying to the same host and port: one deployment per host', async () => {
+    const second = envFile(withValue(withValue(exampleEnv(), 'environment.name', 'second'), 'deploy_dir', '/srv/other'));
+    const run = await cli(['validate', '--env', 'example', '--env', second]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Ansible hosts "my-deployment" and "second" are both 203.0.113.10 port 22; one deployment per host is supported');
+    expect(run.stderr).toContain('/etc/cron.d/tracker-backup');
   });
 });

@@ -1,6 +1,6 @@
 // The backup container's entrypoint, run directly with bash against real sqlite3, gzip,
 // zstd and tar (the same programs the image installs), with the clock pinned for retention.
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -255,5 +255,56 @@ describe('restore-sqlite', () => {
     expect(restoredZst.stdout).toContain(`from sqlite_${zstStamp}.db.zst`);
     expect(await rows(path.join(data, DATABASE))).toBe('a,b,c');
     expect((await run('restore-sqlite', '20200101_000000')).stdout).toContain('no SQLite backup 20200101_000000');
+  });
+});
+
+describe('config paths that reach the backups directory (the real layout: /backups is /data/storage/backup)', () => {
+  it('skips each one with an ERROR, keeps the other backups, prunes nothing and fails the run', async () => {
+    // The container's view: the deploy directory at /data, its storage/backup also at /backups.
+    const inData = path.join(data, 'storage/backup');
+    for (const dir of ['etc', 'sqlite', 'mysql', 'config', 'manifests']) mkdirSync(path.join(inData, dir), { recursive: true });
+    writeFileSync(path.join(inData, 'etc/backup.conf'), `DATABASE_DRIVER=sqlite3\nSQLITE_PATH=${DATABASE}\nRETENTION_DAYS=7\nCOMPRESSION=gzip\n`);
+    writeFileSync(path.join(inData, 'etc/mysql-password'), 'secret');
+    mkdirSync(path.join(data, 'links'));
+    // Host-side symlinks: relative into storage/backup, and absolute to where the backups are mounted.
+    symlinkSync('../storage/backup/etc', path.join(data, 'links/relative'));
+    symlinkSync(inData, path.join(data, 'links/absolute'));
+    const refused = ['.', 'storage', './storage//backup', 'storage/backup/etc/mysql-password', 'links/relative', 'links/absolute'];
+    writeFileSync(path.join(inData, 'etc/backup-paths.txt'), ['storage/tracker/etc/tracker.toml', ...refused].join('\n'));
+    backups = inData;
+    touch('sqlite', `sqlite_${stampAt(NOW - 30 * DAY)}.db.gz`);
+    const result = await run('all');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    for (const entry of refused) {
+      expect(result.stdout).toMatch(new RegExp(`^\\[[\\d: -]+\\] ERROR: Config path ${entry.replaceAll('.', '\\.')} is, contains or is inside the backups directory; skipped$`, 'm'));
+    }
+    expect(result.stdout).toContain('ERROR: Config paths overlapping the backups directory were left out of the archive');
+    const stamp = stampAt(NOW);
+    // Published and verified, but a failed run prunes nothing.
+    expect(list('sqlite')).toEqual([`sqlite_${stampAt(NOW - 30 * DAY)}.db.gz`, `sqlite_${stamp}.db.gz`]);
+    const tar = await execa('tar', ['-tzf', path.join(inData, 'config', `config_${stamp}.tar.gz`)]);
+    expect(tar.stdout.split('\n')).toEqual(['storage/tracker/etc/tracker.toml']);
+  });
+
+  it('recognises the backups directory by identity too, as a symlink to /backups reaches it inside the container', async () => {
+    // beforeEach's layout: /backups is not below /data, as with the separate mount.
+    mkdirSync(path.join(data, 'links'));
+    symlinkSync(path.join(backups, 'etc'), path.join(data, 'links/mounted'));
+    writeFileSync(path.join(backups, 'etc/backup-paths.txt'), 'storage/tracker/etc/tracker.toml\nlinks/mounted\n');
+    const result = await run('all');
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('ERROR: Config path links/mounted is, contains or is inside the backups directory; skipped');
+    const tar = await execa('tar', ['-tzf', path.join(backups, 'config', `config_${stampAt(NOW)}.tar.gz`)]);
+    expect(tar.stdout.split('\n')).toEqual(['storage/tracker/etc/tracker.toml']);
+  });
+
+  it('archives a neighbour whose name only starts like the backups directory', async () => {
+    mkdirSync(path.join(data, 'storage/backup-notes'), { recursive: true });
+    writeFileSync(path.join(data, 'storage/backup-notes/readme'), 'x');
+    writeFileSync(path.join(backups, 'etc/backup-paths.txt'), 'storage/backup-notes\n');
+    const result = await run('all');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const tar = await execa('tar', ['-tzf', path.join(backups, 'config', `config_${stampAt(NOW)}.tar.gz`)]);
+    expect(tar.stdout.split('\n')).toContain('storage/backup-notes/readme');
   });
 });

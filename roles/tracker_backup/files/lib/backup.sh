@@ -25,6 +25,7 @@ BACKUPS="${TRACKER_BACKUP_BACKUPS_DIR:-/backups}"
 DATA="${TRACKER_BACKUP_DATA_DIR:-/data}"
 STAGING="$BACKUPS/.staging"
 readonly BACKUPS DATA STAGING
+CONFIG_REFUSED=false
 
 # directory|file suffixes of every kind of file retention looks after; files are named
 # <directory minus a trailing s>_<YYYYMMDD_HHMMSS><suffix>. Both compressions count as
@@ -201,12 +202,34 @@ compress_database() {
   publish "$BACKUPS/$(dirname "$name")/.$(basename "$name").partial" "$BACKUPS/$name"
 }
 
+# Whether a config path, resolved with its symlinks, is the backups directory, lies inside
+# it or contains it. Archiving one would put every earlier archive (and the MySQL password
+# file) into the next, doubling the archive each run until tar fails on files that change
+# as it reads them. Compared both as paths under /data, where the compose file mounts
+# ./storage/backup, and by identity with /backups, which a symlink may lead to.
+touches_backups() {
+  local resolved="$1" backups_in_data ancestor
+  backups_in_data="$(realpath -m -- "$DATA/storage/backup")"
+  [[ "$resolved" == "$backups_in_data" || "$resolved" == "$backups_in_data/"* || "$backups_in_data" == "$resolved/"* ]] && return 0
+  ancestor="$resolved"
+  while [[ -n "$ancestor" ]]; do
+    [[ "$ancestor" -ef "$BACKUPS" ]] && return 0
+    ancestor="${ancestor%/*}"
+  done
+  return 1
+}
+
+# Sets CONFIG_REFUSED when a listed path had to be left out: the run still publishes its
+# database backup and the rest of the archive, then fails so that the operator hears of it.
 archive_config() {
   local stamp="$1" path
   local -a present=()
   while IFS= read -r path || [[ -n "$path" ]]; do
     [[ -z "$path" || "$path" == '#'* ]] && continue
-    if [[ -e "$DATA/$path" ]]; then
+    if touches_backups "$(realpath -m -- "$DATA/$path")"; then
+      log ERROR "Config path $path is, contains or is inside the backups directory; skipped"
+      CONFIG_REFUSED=true
+    elif [[ -e "$DATA/$path" ]]; then
       present+=("$path")
     else
       log WARN "Config path $path not found; skipped"
@@ -283,6 +306,8 @@ cmd_finish() {
   archive_config "$stamp"
   write_manifest "$stamp"
   rm -rf "$STAGING"
+  # A run that fails deletes nothing, but what it did publish is complete and verified.
+  [[ "$CONFIG_REFUSED" == false ]] || die "Config paths overlapping the backups directory were left out of the archive; fix backup.config_paths"
   # Only a run that produced its backups may delete old ones; the restore script's safety
   # backup prunes nothing, so the backup being restored cannot disappear under it.
   [[ "${BACKUP_PRUNE:-yes}" == no ]] || cmd_prune
@@ -353,7 +378,7 @@ cmd_restore_config() {
 
 main() {
   local command="${1:-all}"
-  require_tools gzip zstd tar find date stat sha256sum
+  require_tools gzip zstd tar find date stat sha256sum realpath
   load_config "$BACKUPS/etc/backup.conf"
   [[ "$(config COMPRESSION)" == gzip || "$(config COMPRESSION)" == zstd ]] \
     || die "COMPRESSION must be gzip or zstd, not '$(config COMPRESSION)'"
