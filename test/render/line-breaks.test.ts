@@ -69,6 +69,8 @@ describe('user text with line breaks in the generated project', () => {
       const name = `env-${String.fromCharCode(97 + i)}`;
       let env = withValue(deployerEnv(), 'environment.name', name);
       env = withValue(env, 'ssh_credentials.private_key_path', 'keys/id');
+      // One deployment per host: each environment gets an address of its own.
+      env = withValue(env, 'instance.host', `203.0.113.${i + 1}`);
       env = withValue(env, 'tracker.core.database.password', `p${lineBreak}${INJECTION}${lineBreak}`);
       const file = path.join(base, `e${lineBreak}${INJECTION}${lineBreak}.json`);
       writeFileSync(file, JSON.stringify(env));
