@@ -63,3 +63,23 @@ export function duplicateKeys(text: string): PropertyKey[][] {
   value([]);
   return found;
 }
+
+/** Deeper than any environment file needs; the scanners above and zod recurse per level. */
+export const MAX_DEPTH = 32;
+
+/** How deeply objects and lists nest in JSON text, counted without recursion. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') deepest = Math.max(deepest, ++depth);
+    else if (c === '}' || c === ']') depth--;
+  }
+  return deepest;
+}

@@ -2,7 +2,7 @@
 // one EnvError listing every problem.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { duplicateKeys } from './duplicates.js';
+import { duplicateKeys, MAX_DEPTH, nestingDepth } from './duplicates.js';
 import { EnvError, formatPath, issuesFromZod, type EnvIssue } from './errors.js';
 import { crossFieldIssues } from './rules.js';
 import { envSchema, type EnvFile } from './schema.js';
@@ -24,6 +24,10 @@ const BOM = '\uFEFF';
 
 export function parseEnv(file: string, withBom: string): EnvFile {
   const text = withBom.startsWith(BOM) ? withBom.slice(BOM.length) : withBom;
+  const depth = nestingDepth(text);
+  if (depth > MAX_DEPTH) {
+    throw new EnvError(file, [{ path: '(file)', message: `nests objects and lists ${depth} levels deep; an environment file needs at most ${MAX_DEPTH}` }]);
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);
