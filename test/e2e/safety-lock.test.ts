@@ -148,6 +148,7 @@ describe('nothing shared is touched before the lock is held (item 11)', () => {
 
 describe('status.json and manifests are replaced whole or not at all (item 12)', () => {
   it('keeps the last status.json and logs an ERROR when the disk is full as it is written', async () => {
+    expect(await runMaintenance(target())).toBe(0);
     const before = await sh('cat storage/backup/status.json');
     expect(JSON.parse(before).result).toBe('success');
     const from = await logLines();
@@ -211,6 +212,10 @@ describe('a step ends with the script (item 13)', () => {
       expect(await lastStatus(target())).toMatchObject({ result: 'failed', exit_code: 130 });
     } finally {
       await releaseDatabase(holder);
+      // Whatever happened, the next test starts with no run of this one in flight: the
+      // script's process group (setsid made it its own) goes, with anything left in it.
+      await waitFor(90, async () => !(await scriptAlive()));
+      await onTarget(target(), `kill -KILL -- "-$(cat ${PID_FILE})" 2>/dev/null || true`);
       await setMode('stop');
     }
     expect(await runMaintenance(target())).toBe(0);
