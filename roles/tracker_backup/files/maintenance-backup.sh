@@ -32,7 +32,7 @@ RESULT=failed
 # exists only when every file of the run was written and verified.
 write_status() {
   local code="$1" manifest="$BACKUP_DIR/manifests/manifest_$STAMP.sha256" sum path first=true
-  local files="" tmp="$STATUS_FILE.partial"
+  local files="" json
   if [[ -f "$manifest" ]]; then
     while read -r sum path; do
       [[ "$first" == true ]] || files+=","
@@ -40,9 +40,11 @@ write_status() {
       files+=$(printf '\n    {"path": "%s", "bytes": %d, "sha256": "%s"}' "$path" "$(stat -c %s "$BACKUP_DIR/$path")" "$sum")
     done <"$manifest"
   fi
-  printf '{\n  "started": "%s",\n  "finished": "%s",\n  "stamp": "%s",\n  "mode": "%s",\n  "result": "%s",\n  "exit_code": %d,\n  "tracker_downtime_seconds": %s,\n  "files": [%s\n  ]\n}\n' \
-    "$STARTED_AT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$STAMP" "$MODE" "$RESULT" "$code" "$(seconds "$DOWNTIME_MS")" "$files" >"$tmp"
-  mv -f "$tmp" "$STATUS_FILE"
+  # A status that cannot be written whole keeps the last one: monitoring then sees a
+  # stale `finished`, never a truncated file.
+  printf -v json '{\n  "started": "%s",\n  "finished": "%s",\n  "stamp": "%s",\n  "mode": "%s",\n  "result": "%s",\n  "exit_code": %d,\n  "tracker_downtime_seconds": %s,\n  "files": [%s\n  ]\n}\n' \
+    "$STARTED_AT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$STAMP" "$MODE" "$RESULT" "$code" "$(seconds "$DOWNTIME_MS")" "$files"
+  replace_file "$STATUS_FILE" "$json"
 }
 
 # With the tracker stopped nothing writes the file, so a plain copy is a consistent
@@ -68,19 +70,22 @@ copy_sqlite() {
 on_exit() {
   local code=$?
   trap - EXIT INT TERM
-  remove_container
+  end_step
   if [[ "$TRACKER_STOPPED" == true ]]; then
     start_tracker || code=1
   fi
-  if ((code != 0 && code != EXIT_BUSY)); then
-    # A container killed outright cannot clean up after itself; nothing half-written
-    # stays behind, even under a hidden name.
-    find "$BACKUP_DIR" -maxdepth 2 -name '.*.partial' -type f -delete 2>/dev/null || true
-    rm -rf "${BACKUP_DIR:?}/.staging"
-  fi
-  if ((code != EXIT_BUSY)); then
-    ((code == 0)) || RESULT=failed
-    [[ -d "$BACKUP_DIR" ]] && { write_status "$code" || log ERROR "could not write $STATUS_FILE"; }
+  # Until the lock is held, the staging copy, the partial files and status.json may be
+  # another run's: a run refused by the lock, or failing before it, leaves them alone.
+  if [[ "$LOCK_HELD" == true ]]; then
+    if ((code != 0)); then
+      # A container killed outright cannot clean up after itself; nothing half-written
+      # stays behind, even under a hidden name.
+      find "$BACKUP_DIR" -maxdepth 2 -name '.*.partial' -type f -delete 2>/dev/null || true
+      rm -rf "${BACKUP_DIR:?}/.staging"
+      RESULT=failed
+    fi
+    # replace_file has logged why; the backup's own outcome stands.
+    write_status "$code" || true
   fi
   printf '[%s] Backup maintenance completed (exit code: %d)\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$code"
   exit "$code"
@@ -93,8 +98,10 @@ main() {
   trap 'exit 130' INT TERM
   require_tools docker flock timeout
   load_settings
-  detect_compose
   acquire_lock
+  detect_compose
+  remove_leftover_containers
+  start_tracker_left_stopped
 
   if [[ "$MODE" == online ]]; then
     log INFO "Online mode: the tracker keeps running during the backup"

@@ -149,7 +149,7 @@ take_safety_backup() {
 on_exit() {
   local code=$?
   trap - EXIT INT TERM
-  remove_container
+  end_step
   if [[ "$PHASE" == restoring && -n "$SAFETY" ]]; then
     log ERROR "Restore failed; putting the safety backup $SAFETY back"
     if restore_run "$SAFETY"; then
@@ -169,7 +169,7 @@ on_exit() {
 main() {
   local stamp
   parse_args "$@"
-  require_tools docker flock sha256sum tar
+  require_tools docker flock timeout sha256sum tar
   load_settings
   detect_compose
   DRIVER="$(config DATABASE_DRIVER)"
@@ -186,6 +186,8 @@ main() {
   trap on_exit EXIT
   trap 'exit 130' INT TERM
   acquire_lock
+  remove_leftover_containers
+  start_tracker_left_stopped
   local was_running=false
   if tracker_running; then
     was_running=true

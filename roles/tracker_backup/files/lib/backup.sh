@@ -282,6 +282,20 @@ cmd_prune() {
   done
 }
 
+# A manual `docker compose run --rm backup` (the image's default command, `all`) or
+# `prune` takes the maintenance script's lock: /backups/etc/maintenance.lock is the
+# host's storage/backup/etc/maintenance.lock through the bind mount, and flock holds
+# across it. The other commands are the steps the host scripts run under that lock.
+hold_lock() {
+  local lock="$BACKUPS/etc/maintenance.lock"
+  [[ ! -L "$lock" ]] || die "$lock is a symlink; not following it"
+  exec 9>>"$lock"
+  if ! flock --nonblock 9; then
+    log ERROR "Another backup is already running (lock $lock is held); not starting a second one"
+    exit 75
+  fi
+}
+
 cleanup_partials() {
   find "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config" "$BACKUPS/manifests" -maxdepth 1 -name '.*.partial' -type f -delete 2>/dev/null || true
 }
@@ -289,12 +303,13 @@ cleanup_partials() {
 # sha256sum format, paths relative to /backups, so `cd storage/backup && sha256sum -c
 # manifests/manifest_<stamp>.sha256` checks a run's files on the host.
 write_manifest() {
-  local stamp="$1" partial="$BACKUPS/manifests/.manifest_$1.sha256.partial"
+  local stamp="$1" sums
   local -a files=()
   mapfile -t files < <(cd "$BACKUPS" && find sqlite mysql config -maxdepth 1 -type f -name "*_${stamp}.*" ! -name '.*' | LC_ALL=C sort)
   ((${#files[@]} > 0)) || die "no files to put in the manifest of $stamp"
-  (cd "$BACKUPS" && sha256sum -- "${files[@]}") >"$partial"
-  mv -f "$partial" "$BACKUPS/manifests/manifest_$stamp.sha256"
+  sums="$(cd "$BACKUPS" && sha256sum -- "${files[@]}")" || die "could not checksum the files of $stamp"
+  # replace_file has logged why it failed.
+  replace_file "$BACKUPS/manifests/manifest_$stamp.sha256" "$sums"$'\n' || exit 1
   log INFO "Manifest manifests/manifest_$stamp.sha256 lists ${#files[@]} file(s)"
 }
 
@@ -382,6 +397,11 @@ main() {
   load_config "$BACKUPS/etc/backup.conf"
   [[ "$(config COMPRESSION)" == gzip || "$(config COMPRESSION)" == zstd ]] \
     || die "COMPRESSION must be gzip or zstd, not '$(config COMPRESSION)'"
+  # Nothing in /backups is touched before the lock is held.
+  if [[ "$command" == all || "$command" == prune ]]; then
+    require_tools flock
+    hold_lock
+  fi
   mkdir -p "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config" "$BACKUPS/manifests"
   cleanup_partials
   case "$command" in

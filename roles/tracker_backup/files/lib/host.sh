@@ -8,6 +8,8 @@
 readonly BACKUP_DIR=storage/backup
 readonly CONFIG_FILE="$BACKUP_DIR/etc/backup.conf"
 readonly LOCK_FILE="$BACKUP_DIR/etc/maintenance.lock"
+# Holds the ids of the tracker containers a run stopped, until it starts them again.
+readonly STOPPED_MARKER="$BACKUP_DIR/etc/tracker-stopped-by-backup"
 readonly BACKUP_SERVICE=backup
 readonly EXIT_BUSY=75
 readonly START_WAIT_SECONDS=60
@@ -22,6 +24,9 @@ TRACKER_STOPPED=false
 STOPPED_AT_MS=0
 DOWNTIME_MS=0
 CONTAINER=""
+STEP_PID=""
+RELAY_PID=""
+LOCK_HELD=false
 TRACKER_IDS=()
 
 now_ms() {
@@ -99,7 +104,12 @@ tracker_back() {
 # the same operation as `compose stop`/`compose start` of the service, without starting a
 # compose client (about 1 s each with v1) inside the downtime.
 stop_tracker() {
+  local ids
   log INFO "Stopping tracker container..."
+  # On disk before the stop: should this run be killed before it starts the tracker
+  # again, the next run finds the marker and does it (start_tracker_left_stopped).
+  printf -v ids '%s\n' "${TRACKER_IDS[@]}"
+  replace_file "$STOPPED_MARKER" "$ids" || die "could not record the tracker's stop; not stopping it"
   STOPPED_AT_MS="$(now_ms)"
   # Marked before the stop: if it fails halfway, the exit trap still starts the tracker.
   TRACKER_STOPPED=true
@@ -108,9 +118,9 @@ stop_tracker() {
   log INFO "Tracker stopped successfully"
 }
 
-start_tracker() {
+# Starts the containers in TRACKER_IDS and waits until they run.
+bring_up_tracker() {
   local waited=0
-  log INFO "Starting tracker container..."
   # Should its container have been replaced meanwhile, compose starts the service instead.
   if ! docker start "${TRACKER_IDS[@]}" >/dev/null 2>&1 \
     && ! { logged "${COMPOSE[@]}" start "$TRACKER_SERVICE" && tracker_running; }; then
@@ -125,18 +135,46 @@ start_tracker() {
     sleep 0.1
     waited=$((waited + 1))
   done
+}
+
+start_tracker() {
+  log INFO "Starting tracker container..."
+  bring_up_tracker || return 1
   TRACKER_STOPPED=false
   DOWNTIME_MS=$(($(now_ms) - STOPPED_AT_MS))
+  rm -f -- "$STOPPED_MARKER"
   log INFO "Tracker started successfully (down for $(seconds "$DOWNTIME_MS")s)"
 }
 
-# One step of the backup container, killed after TIMEOUT_SECONDS. Killing the compose
-# client would not stop the container it started (and compose v1 ignores TERM while it
-# waits on `run`), so a watchdog kills the container by name; compose then returns, and
-# only if compose itself hangs is it killed too.
+# A run killed outright (kill -9, the OOM killer) while it had the tracker stopped could
+# not start it again; its marker is left, and the next run or restore, once it holds the
+# lock, starts the tracker instead. If that fails too the marker stays for the one after.
+start_tracker_left_stopped() {
+  [[ -f "$STOPPED_MARKER" && ! -L "$STOPPED_MARKER" ]] || return 0
+  log WARN "An earlier backup or restore was killed while it had the tracker stopped; starting the tracker service '$TRACKER_SERVICE' again"
+  mapfile -t TRACKER_IDS < <(grep -E '^[0-9a-f]{12,64}$' "$STOPPED_MARKER" || true)
+  if bring_up_tracker; then
+    rm -f -- "$STOPPED_MARKER"
+    log INFO "Tracker started again"
+  fi
+}
+
+# Names of this deploy directory's step containers start with this. Unique per Docker
+# daemon: deployments sharing one (or containers with their own PID namespaces, like the
+# sandbox targets) may run the same step in the same second with the same PID.
+container_prefix() {
+  printf 'tracker-backup-%s-' "$(printf '%s' "$PWD" | sha256sum | cut -c1-8)"
+}
+
+# One step of the backup container, ended after TIMEOUT_SECONDS. It runs in the
+# background while the script waits for it: bash runs a trap only after a foreground
+# command ends, so this way a TERM is handled at once and end_step stops the step.
+# timeout(1) gives compose a process group of its own and KILLs all of it at the
+# deadline (compose v1 ignores TERM while it waits on `run`, and its launcher has a
+# child); the container compose started is then removed by name.
 # Usage: run_backup_container LABEL [compose run options...] -- [container args...]
 run_backup_container() {
-  local step="$1" status=0 watchdog flag
+  local step="$1" status=0 started="$SECONDS" relay
   local -a options=()
   shift
   while (($# > 0)) && [[ "$1" != -- ]]; do
@@ -144,38 +182,43 @@ run_backup_container() {
     shift
   done
   shift
-  # Unique per Docker daemon: deployments sharing one (or containers with their own PID
-  # namespaces, like the sandbox targets) may run the same step in the same second
-  # with the same PID.
-  CONTAINER="tracker-backup-$(printf '%s' "$PWD" | sha256sum | cut -c1-8)-${STAMP}-${step}-$$"
-  flag="$(mktemp)"
-  watchdog_for "$BASHPID" "$flag" &
-  watchdog=$!
+  CONTAINER="$(container_prefix)${STAMP}-${step}-$$"
+  # Compose's lines go through relay_output, as with `logged`.
+  exec {relay}> >(relay_output)
+  RELAY_PID=$!
   # -T: no TTY under cron; the profile keeps `up -d` from ever starting this service.
-  logged "${COMPOSE[@]}" --profile backup run --rm -T --name "$CONTAINER" "${options[@]}" \
-    "$BACKUP_SERVICE" "$@" || status=$?
-  kill "$watchdog" 2>/dev/null || true
-  wait "$watchdog" 2>/dev/null || true
-  if [[ -s "$flag" ]]; then
+  timeout --signal=KILL --kill-after=10 "$TIMEOUT_SECONDS" \
+    "${COMPOSE[@]}" --profile backup run --rm -T --name "$CONTAINER" "${options[@]}" "$BACKUP_SERVICE" "$@" \
+    </dev/null >&"$relay" 2>&1 &
+  STEP_PID=$!
+  exec {relay}>&-
+  wait "$STEP_PID" || status=$?
+  STEP_PID=""
+  wait "$RELAY_PID" || true
+  RELAY_PID=""
+  # Compose also returns 137 for a container killed from outside: the clock tells.
+  if ((status == 137 && SECONDS - started >= TIMEOUT_SECONDS)); then
     log ERROR "Backup container step '$step' timed out after ${TIMEOUT_SECONDS}s; killed it"
     status=124
   fi
-  rm -f "$flag"
   remove_container
   return "$status"
 }
 
-watchdog_for() {
-  local parent="$1" flag="$2" waited=0
-  while ((waited < TIMEOUT_SECONDS)); do
-    sleep 1
-    waited=$((waited + 1))
-  done
-  echo timeout >"$flag"
-  docker kill "$CONTAINER" >/dev/null 2>&1 || true
-  sleep 15
-  # Still here: compose itself hangs. Its process is the child of the step's shell.
-  pkill -KILL -P "$parent" -f 'compose' 2>/dev/null || true
+# Runs on every exit: nothing of a step outlives the script, whatever ended it.
+end_step() {
+  if [[ -n "$STEP_PID" ]]; then
+    # timeout passes the TERM on to compose and KILLs it 10 s later if need be; compose
+    # returns as soon as its container is gone.
+    kill -TERM "$STEP_PID" 2>/dev/null || true
+    [[ -z "$CONTAINER" ]] || docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
+    wait "$STEP_PID" 2>/dev/null || true
+    STEP_PID=""
+    wait "$RELAY_PID" 2>/dev/null || true
+    RELAY_PID=""
+  fi
+  # Again once compose is gone, in case it was still creating the container.
+  remove_container
 }
 
 remove_container() {
@@ -185,13 +228,28 @@ remove_container() {
   fi
 }
 
+# With the lock held no step container of this deploy directory belongs to a live run:
+# any there is was left by a run killed outright together with its compose client.
+remove_leftover_containers() {
+  local prefix name
+  prefix="$(container_prefix)"
+  for name in $(docker ps -a --filter "name=$prefix" --format '{{.Names}}' 2>/dev/null); do
+    [[ "$name" == "$prefix"* ]] || continue
+    log WARN "Removing container $name, left behind by an earlier backup or restore that was killed"
+    docker rm -f "$name" >/dev/null 2>&1 || log ERROR "could not remove container $name"
+  done
+}
+
 acquire_lock() {
+  [[ ! -L "$LOCK_FILE" ]] || die "$PWD/$LOCK_FILE is a symlink; not following it"
   exec 9>>"$LOCK_FILE"
-  # flock on an open descriptor: the kernel drops it when this process dies, so a killed
-  # run never leaves a stale lock behind.
+  # flock on an open descriptor: the kernel drops it when the last process holding it
+  # ends (this one, or a step it started that is still writing), so a killed run never
+  # leaves a stale lock behind.
   if ! flock --nonblock 9; then
     log ERROR "Another backup is already running (lock $PWD/$LOCK_FILE is held); not starting a second one"
     exit "$EXIT_BUSY"
   fi
+  LOCK_HELD=true
 }
 

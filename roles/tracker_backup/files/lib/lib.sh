@@ -23,6 +23,27 @@ require_tools() {
   ((${#missing[@]} == 0)) || die "required tools are missing: ${missing[*]}"
 }
 
+# Replaces FILE with CONTENT: a temp file in FILE's own directory (the same filesystem, so
+# the rename is atomic, and as private as that directory), synced, then renamed over FILE.
+# A reader sees the old file or the new one; a failed write (a full disk) keeps the old
+# one and says why. The temp name is hidden and ends in .partial, which every cleanup of
+# leftovers already removes.
+replace_file() {
+  local file="$1" content="$2" error
+  # The subshell keeps the temp name to itself and hands back what failed, for the log.
+  if ! error="$(
+    exec 2>&1
+    tmp="$(mktemp --suffix=.partial "$(dirname -- "$file")/.$(basename -- "$file").XXXXXX")" || exit 1
+    if ! { printf '%s' "$content" >"$tmp" && sync -- "$tmp" && mv -f -- "$tmp" "$file"; }; then
+      rm -f -- "$tmp"
+      exit 1
+    fi
+  )"; then
+    log ERROR "could not write $file (the previous version is kept): ${error//$'\n'/; }"
+    return 1
+  fi
+}
+
 declare -gA CONFIG=()
 
 # KEY=value lines into CONFIG. Values are kept verbatim and never evaluated: the file
