@@ -250,10 +250,43 @@ describe('restore-sqlite', () => {
     expect((await run('all')).exitCode).toBe(0);
     const zstStamp = stampAt(NOW);
     await execa('sqlite3', [path.join(data, DATABASE), "DELETE FROM torrents; INSERT INTO torrents(info_hash) VALUES ('z')"]);
-    const restoredZst = await run('restore-sqlite', zstStamp);
+    const restoredZst = await run('restore-sqlite', `sqlite/sqlite_${zstStamp}.db.zst`);
     expect(restoredZst.exitCode, restoredZst.stdout + restoredZst.stderr).toBe(0);
     expect(restoredZst.stdout).toContain(`from sqlite_${zstStamp}.db.zst`);
     expect(await rows(path.join(data, DATABASE))).toBe('a,b,c');
-    expect((await run('restore-sqlite', '20200101_000000')).stdout).toContain('no SQLite backup 20200101_000000');
+    const missing = await run('restore-sqlite', 'sqlite/sqlite_20200101_000000.db.gz');
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stdout).toContain('no sqlite backup sqlite/sqlite_20200101_000000.db.gz');
+  });
+
+  it('restores exactly the file it is given, not another compression of the same stamp', async () => {
+    configure('zstd');
+    expect((await run('all')).exitCode).toBe(0);
+    const stamp = stampAt(NOW);
+    // A different database under the same stamp with the other suffix, as a planted or
+    // leftover file would be: the restore script verified the .zst, so the .zst comes back.
+    const other = path.join(backups, 'other.db');
+    await execa('sqlite3', [other, "CREATE TABLE torrents(id INTEGER PRIMARY KEY, info_hash TEXT); INSERT INTO torrents(info_hash) VALUES ('planted');"]);
+    await execa('sh', ['-c', 'gzip -c "$1" > "$2"', 'sh', other, path.join(backups, 'sqlite', `sqlite_${stamp}.db.gz`)]);
+    await execa('sqlite3', [path.join(data, DATABASE), "DELETE FROM torrents; INSERT INTO torrents(info_hash) VALUES ('z')"]);
+    const result = await run('restore-sqlite', `sqlite/sqlite_${stamp}.db.zst`);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(`from sqlite_${stamp}.db.zst`);
+    expect(await rows(path.join(data, DATABASE))).toBe('a,b,c');
+  });
+
+  it.each([
+    ['a path outside /backups', 'sqlite/../../etc/sqlite_20260210_030000.db.gz', 'restore-sqlite'],
+    ['an absolute path', '/backups/sqlite/sqlite_20260210_030000.db.gz', 'restore-sqlite'],
+    ['a bare stamp', '20260210_030000', 'restore-sqlite'],
+    ['another kind of backup', 'config/config_20260210_030000.tar.gz', 'restore-sqlite'],
+    ['another suffix', 'config/config_20260210_030000.tar.bz2', 'restore-config'],
+    ['a database file for the config step', 'sqlite/sqlite_20260210_030000.db.gz', 'restore-config'],
+    ['a config file for the MySQL step', 'config/config_20260210_030000.tar.gz', 'restore-mysql'],
+  ])('refuses %s as the file to restore, naming the expected form', async (_label, file, command) => {
+    expect((await run('all')).exitCode).toBe(0);
+    const result = await run(command, file);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/ERROR: not a (sqlite|mysql|config) backup file name: .* \(expected /);
   });
 });

@@ -4,9 +4,10 @@
 #   backup.sh snapshot  consistent copy of the database into /backups/.staging/<stamp>/
 #   backup.sh finish    check and compress it, archive the config files, apply retention
 #   backup.sh all       both (what `docker compose run --rm backup` does)
-#   backup.sh restore-sqlite STAMP | restore-mysql STAMP | restore-config STAMP
-#                       put a verified backup back (the restore script mounts the
-#                       deploy directory read-write at /restore for this)
+#   backup.sh restore-sqlite FILE | restore-mysql FILE | restore-config FILE
+#                       put a verified backup back, FILE as the restore script names it
+#                       (e.g. sqlite/sqlite_<stamp>.db.zst); the restore script mounts the
+#                       deploy directory read-write at /restore for this
 #
 # In `stop` mode the maintenance script copies an SQLite file itself while the tracker is
 # stopped (and runs `snapshot` for MySQL); `finish` runs once the tracker is up again, so
@@ -78,15 +79,6 @@ decompress() {
     *.zst) if [[ "$test" == true ]]; then zstd -q -t -- "$1"; else zstd -q -dc -- "$1"; fi ;;
     *) die "not a backup file name: $1" ;;
   esac
-}
-
-# The one backup file of a kind for a stamp, whichever compression wrote it.
-find_backup() {
-  local dir="$1" base="$2" candidate
-  for candidate in "$dir/$base.gz" "$dir/$base.zst"; do
-    [[ -f "$candidate" ]] && printf '%s' "$candidate" && return 0
-  done
-  return 1
 }
 
 # A file lands under its final name only once it is complete and verified; until then
@@ -285,23 +277,34 @@ cmd_finish() {
   [[ "${BACKUP_PRUNE:-yes}" == no ]] || cmd_prune
 }
 
-# Restores. The caller (tracker-backup-restore.sh) has verified the checksums, stopped
-# the tracker and mounted the deploy directory read-write at /restore.
+# Restores. The caller (tracker-backup-restore.sh) has verified the checksum of the file
+# it names, stopped the tracker and mounted the deploy directory read-write at /restore.
 RESTORE="${TRACKER_BACKUP_RESTORE_DIR:-/restore}"
 
-valid_stamp() {
-  [[ "$1" =~ ^[0-9]{8}_[0-9]{6}$ ]] || die "not a backup timestamp: $1"
+# Usage: restore_source KIND FILE. FILE (relative to /backups) is the one file whose
+# checksum the restore script verified; only that file is restored, never another of the
+# same stamp found here (a .gz next to the verified .zst, say).
+restore_source() {
+  local kind="$1" file="$2" extension
+  case "$kind" in
+    sqlite) extension=db ;;
+    mysql) extension=sql ;;
+    config) extension=tar ;;
+  esac
+  [[ "$file" =~ ^$kind/${kind}_[0-9]{8}_[0-9]{6}\.$extension\.(gz|zst)$ ]] \
+    || die "not a $kind backup file name: $file (expected $kind/${kind}_YYYYMMDD_HHMMSS.$extension.gz or .zst)"
+  [[ -f "$BACKUPS/$file" ]] || die "no $kind backup $file"
 }
 
 cmd_restore_sqlite() {
-  local stamp="$1" source target dir temp result
-  valid_stamp "$stamp"
+  local file="$1" source target dir temp result
+  restore_source sqlite "$file"
   require_tools sqlite3
-  source="$(find_backup "$BACKUPS/sqlite" "sqlite_$stamp.db")" || die "no SQLite backup $stamp"
+  source="$BACKUPS/$file"
   target="$RESTORE/$(config SQLITE_PATH)"
   dir="$(dirname "$target")"
   mkdir -p "$dir"
-  temp="$dir/.restore-$stamp.db"
+  temp="$dir/.restore-${file:14:15}.db"
   decompress "$source" >"$temp" || die "cannot decompress $source"
   result="$(sqlite3 -readonly "$temp" 'PRAGMA quick_check' 2>&1)" || true
   if [[ "$result" != ok ]]; then
@@ -320,10 +323,10 @@ cmd_restore_sqlite() {
 }
 
 cmd_restore_mysql() {
-  local stamp="$1" source host port database user
-  valid_stamp "$stamp"
+  local file="$1" source host port database user
+  restore_source mysql "$file"
   require_tools mysql mysqladmin
-  source="$(find_backup "$BACKUPS/mysql" "mysql_$stamp.sql")" || die "no MySQL backup $stamp"
+  source="$BACKUPS/$file"
   host="$(config MYSQL_HOST)"
   port="$(config MYSQL_PORT)"
   database="$(config MYSQL_DATABASE)"
@@ -336,9 +339,9 @@ cmd_restore_mysql() {
 }
 
 cmd_restore_config() {
-  local stamp="$1" source
-  valid_stamp "$stamp"
-  source="$(find_backup "$BACKUPS/config" "config_$stamp.tar")" || die "no config backup $stamp"
+  local file="$1" source
+  restore_source config "$file"
+  source="$BACKUPS/$file"
   # Archives hold paths relative to the deploy directory and nothing else; refuse any
   # that would write outside it.
   if decompress "$source" | tar -tf - | grep -qE '(^/|(^|/)\.\.(/|$))'; then
