@@ -355,6 +355,38 @@ describe('restores never write through a link they did not create', () => {
     expect(readFileSync(path.join(data, 'storage/tracker/etc/tracker.toml'), 'utf8')).toBe('[core]\n');
   });
 
+  // An archive whose first entry is ENTRY (given as tar arguments, relative to `tree`),
+  // followed by enough files that its listing outgrows a pipe buffer: a check that stops
+  // reading at the first match must still refuse it.
+  async function longArchive(tree: string, ...entry: string[]): Promise<string> {
+    const stamp = '20260210_030000';
+    mkdirSync(path.join(tree, 'many'), { recursive: true });
+    for (let i = 0; i < 5000; i++) writeFileSync(path.join(tree, 'many', `file-with-a-longer-name-${i}.toml`), '');
+    const archive = path.join(backups, 'config', `config_${stamp}.tar.gz`);
+    await execa('sh', ['-c', 'cd "$1" && shift && tar -cf - "$@" many | gzip -c > "$0"', archive, tree, ...entry]);
+    return `config/config_${stamp}.tar.gz`;
+  }
+
+  it('restore-config refuses an archive whose first entry is a link, however long the archive', async () => {
+    const tree = path.join(outside, 'tree');
+    mkdirSync(tree);
+    symlinkSync('/etc/passwd', path.join(tree, 'a-link'));
+    const result = await run('restore-config', await longArchive(tree, 'a-link'));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('holds entries other than regular files and directories');
+    expect(readdirSync(data)).toEqual(['storage']);
+  });
+
+  it('restore-config refuses an archive whose first entry leads outside, however long the archive', async () => {
+    const tree = path.join(outside, 'tree');
+    mkdirSync(tree);
+    writeFileSync(path.join(outside, 'escape.toml'), 'escaped\n');
+    const result = await run('restore-config', await longArchive(tree, '-P', '../escape.toml'));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('holds paths outside the deploy directory');
+    expect(readdirSync(data)).toEqual(['storage']);
+  });
+
   it('restore-config recreates missing directories and keeps each file\'s archived mode', async () => {
     await execa('chmod', ['0640', path.join(data, 'storage/tracker/etc/tracker.toml')]);
     const stamp = await backupAll();

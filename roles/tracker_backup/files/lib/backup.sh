@@ -433,17 +433,22 @@ cmd_restore_mysql() {
 # The archive is extracted into the staging directory, and each file copied from there
 # into place by the link-safe walk, after every path was checked.
 cmd_restore_config() {
-  local file="$1" source tree path count=0
+  local file="$1" source tree path names types count=0
   local -a directories=() files=()
   restore_source config "$file"
   source="$BACKUPS/$file"
+  # Listed in full first: `... | grep -q` in a pipeline would end early on a match,
+  # and under pipefail the broken pipe upstream would turn that match into a pass.
+  names="$(decompress "$source" | tar -tf -)" || die "cannot read $(basename "$source") as an archive"
+  # tar -tv starts each line with the entry's type: - for a file, d for a directory.
+  types="$(decompress "$source" | tar -tvf - | cut -c1)" || die "cannot read $(basename "$source") as an archive"
   # Archives hold paths relative to the deploy directory and nothing else; refuse any
   # that would write outside it.
-  if decompress "$source" | tar -tf - | grep -qE '(^/|(^|/)\.\.(/|$))'; then
+  [[ -n "$names" ]] || die "$(basename "$source") holds no files; nothing to restore"
+  if grep -qE '(^/|(^|/)\.\.(/|$))' <<<"$names"; then
     die "$(basename "$source") holds paths outside the deploy directory; not restoring it"
   fi
-  # tar -tv starts each line with the entry's type: - for a file, d for a directory.
-  if decompress "$source" | tar -tvf - | cut -c1 | grep -qv '^[-d]$'; then
+  if grep -qv '^[-d]$' <<<"$types"; then
     die "$(basename "$source") holds entries other than regular files and directories (links, devices); not restoring it"
   fi
   new_restore_staging
