@@ -442,9 +442,9 @@ cmd_restore_config() {
   names="$(decompress "$source" | tar -tf -)" || die "cannot read $(basename "$source") as an archive"
   # tar -tv starts each line with the entry's type: - for a file, d for a directory.
   types="$(decompress "$source" | tar -tvf - | cut -c1)" || die "cannot read $(basename "$source") as an archive"
+  [[ -n "$names" ]] || die "$(basename "$source") holds no files; nothing to restore"
   # Archives hold paths relative to the deploy directory and nothing else; refuse any
   # that would write outside it.
-  [[ -n "$names" ]] || die "$(basename "$source") holds no files; nothing to restore"
   if grep -qE '(^/|(^|/)\.\.(/|$))' <<<"$names"; then
     die "$(basename "$source") holds paths outside the deploy directory; not restoring it"
   fi
