@@ -1,6 +1,6 @@
 // The backup container's entrypoint, run directly with bash against real sqlite3, gzip,
 // zstd and tar (the same programs the image installs), with the clock pinned for retention.
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -14,6 +14,8 @@ const NOW = Date.UTC(2026, 1, 10, 3, 0, 0) / 1000;
 
 let backups: string;
 let data: string;
+/** Outside the deploy directory: where a planted link points. */
+let outside: string;
 
 function stampAt(epoch: number): string {
   return new Date(epoch * 1000).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
@@ -56,6 +58,8 @@ beforeEach(async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'tb-script-'));
   backups = path.join(root, 'backups');
   data = path.join(root, 'data');
+  outside = path.join(root, 'outside');
+  mkdirSync(outside);
   for (const dir of ['etc', 'sqlite', 'mysql', 'config', 'manifests']) mkdirSync(path.join(backups, dir), { recursive: true });
   mkdirSync(path.join(data, 'storage/tracker/lib/database'), { recursive: true });
   mkdirSync(path.join(data, 'storage/tracker/etc'), { recursive: true });
@@ -250,11 +254,197 @@ describe('restore-sqlite', () => {
     expect((await run('all')).exitCode).toBe(0);
     const zstStamp = stampAt(NOW);
     await execa('sqlite3', [path.join(data, DATABASE), "DELETE FROM torrents; INSERT INTO torrents(info_hash) VALUES ('z')"]);
-    const restoredZst = await run('restore-sqlite', zstStamp);
+    const restoredZst = await run('restore-sqlite', `sqlite/sqlite_${zstStamp}.db.zst`);
     expect(restoredZst.exitCode, restoredZst.stdout + restoredZst.stderr).toBe(0);
     expect(restoredZst.stdout).toContain(`from sqlite_${zstStamp}.db.zst`);
     expect(await rows(path.join(data, DATABASE))).toBe('a,b,c');
-    expect((await run('restore-sqlite', '20200101_000000')).stdout).toContain('no SQLite backup 20200101_000000');
+    const missing = await run('restore-sqlite', 'sqlite/sqlite_20200101_000000.db.gz');
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stdout).toContain('no sqlite backup sqlite/sqlite_20200101_000000.db.gz');
+  });
+
+  it('restores exactly the file it is given, not another compression of the same stamp', async () => {
+    configure('zstd');
+    expect((await run('all')).exitCode).toBe(0);
+    const stamp = stampAt(NOW);
+    // A different database under the same stamp with the other suffix, as a planted or
+    // leftover file would be: the restore script verified the .zst, so the .zst comes back.
+    const other = path.join(backups, 'other.db');
+    await execa('sqlite3', [other, "CREATE TABLE torrents(id INTEGER PRIMARY KEY, info_hash TEXT); INSERT INTO torrents(info_hash) VALUES ('planted');"]);
+    await execa('sh', ['-c', 'gzip -c "$1" > "$2"', 'sh', other, path.join(backups, 'sqlite', `sqlite_${stamp}.db.gz`)]);
+    await execa('sqlite3', [path.join(data, DATABASE), "DELETE FROM torrents; INSERT INTO torrents(info_hash) VALUES ('z')"]);
+    const result = await run('restore-sqlite', `sqlite/sqlite_${stamp}.db.zst`);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(`from sqlite_${stamp}.db.zst`);
+    expect(await rows(path.join(data, DATABASE))).toBe('a,b,c');
+  });
+
+  it.each([
+    ['a path outside /backups', 'sqlite/../../etc/sqlite_20260210_030000.db.gz', 'restore-sqlite'],
+    ['an absolute path', '/backups/sqlite/sqlite_20260210_030000.db.gz', 'restore-sqlite'],
+    ['a bare stamp', '20260210_030000', 'restore-sqlite'],
+    ['another kind of backup', 'config/config_20260210_030000.tar.gz', 'restore-sqlite'],
+    ['another suffix', 'config/config_20260210_030000.tar.bz2', 'restore-config'],
+    ['a database file for the config step', 'sqlite/sqlite_20260210_030000.db.gz', 'restore-config'],
+    ['a config file for the MySQL step', 'config/config_20260210_030000.tar.gz', 'restore-mysql'],
+  ])('refuses %s as the file to restore, naming the expected form', async (_label, file, command) => {
+    expect((await run('all')).exitCode).toBe(0);
+    const result = await run(command, file);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/ERROR: not a (sqlite|mysql|config) backup file name: .* \(expected /);
+  });
+});
+
+// The tracker's containers can write into storage/tracker/...; a link planted there must
+// never turn a restore (run as root) into a write somewhere else.
+describe('restores never write through a link they did not create', () => {
+  const DB_DIR = 'storage/tracker/lib/database';
+
+  async function backupAll(): Promise<string> {
+    const result = await run('all');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    return stampAt(NOW);
+  }
+
+  function decoy(name: string, content: string): string {
+    const file = path.join(outside, name);
+    writeFileSync(file, content);
+    return file;
+  }
+
+  it('restore-config refuses a config directory that is a link, and writes nothing at all', async () => {
+    mkdirSync(path.join(data, 'storage/prometheus/etc'), { recursive: true });
+    writeFileSync(path.join(data, 'storage/prometheus/etc/prometheus.yml'), 'scrape: backed-up\n');
+    const stamp = await backupAll();
+    writeFileSync(path.join(data, 'storage/prometheus/etc/prometheus.yml'), 'scrape: changed since\n');
+    // storage/tracker/etc now leads elsewhere, to a file by the name the archive holds.
+    const target = decoy('tracker.toml', 'decoy: must stay\n');
+    rmSync(path.join(data, 'storage/tracker/etc'), { recursive: true });
+    symlinkSync(outside, path.join(data, 'storage/tracker/etc'));
+    const result = await run('restore-config', `config/config_${stamp}.tar.gz`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/ERROR: storage\/tracker\/etc is a symbolic link; not restoring through it/);
+    expect(readFileSync(target, 'utf8')).toBe('decoy: must stay\n');
+    expect(readlinkSync(path.join(data, 'storage/tracker/etc'))).toBe(outside);
+    // Checked before the first file was written: the other file was not restored either.
+    expect(readFileSync(path.join(data, 'storage/prometheus/etc/prometheus.yml'), 'utf8')).toBe('scrape: changed since\n');
+  });
+
+  it('restore-config replaces a link at a config file\'s own name with the file, leaving its target alone', async () => {
+    const stamp = await backupAll();
+    const target = decoy('victim.toml', 'victim\n');
+    rmSync(path.join(data, 'storage/tracker/etc/tracker.toml'));
+    symlinkSync(target, path.join(data, 'storage/tracker/etc/tracker.toml'));
+    const result = await run('restore-config', `config/config_${stamp}.tar.gz`);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(lstatSync(path.join(data, 'storage/tracker/etc/tracker.toml')).isFile()).toBe(true);
+    expect(readFileSync(path.join(data, 'storage/tracker/etc/tracker.toml'), 'utf8')).toBe('[core]\n');
+    expect(readFileSync(target, 'utf8')).toBe('victim\n');
+  });
+
+  it('restore-config refuses an archive that holds a link, before writing anything', async () => {
+    const stamp = '20260210_030000';
+    const tree = path.join(outside, 'tree');
+    mkdirSync(path.join(tree, 'storage/tracker/etc'), { recursive: true });
+    symlinkSync('/etc/passwd', path.join(tree, 'storage/tracker/etc/tracker.toml'));
+    await execa('sh', ['-c', 'tar -cf - -C "$1" storage | gzip -c > "$2"', 'sh', tree, path.join(backups, 'config', `config_${stamp}.tar.gz`)]);
+    const result = await run('restore-config', `config/config_${stamp}.tar.gz`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(`config_${stamp}.tar.gz holds entries other than regular files and directories`);
+    expect(lstatSync(path.join(data, 'storage/tracker/etc/tracker.toml')).isFile()).toBe(true);
+    expect(readFileSync(path.join(data, 'storage/tracker/etc/tracker.toml'), 'utf8')).toBe('[core]\n');
+  });
+
+  // An archive whose first entry is ENTRY (given as tar arguments, relative to `tree`),
+  // followed by enough files that its listing outgrows a pipe buffer: a check that stops
+  // reading at the first match must still refuse it.
+  async function longArchive(tree: string, ...entry: string[]): Promise<string> {
+    const stamp = '20260210_030000';
+    mkdirSync(path.join(tree, 'many'), { recursive: true });
+    for (let i = 0; i < 5000; i++) writeFileSync(path.join(tree, 'many', `file-with-a-longer-name-${i}.toml`), '');
+    const archive = path.join(backups, 'config', `config_${stamp}.tar.gz`);
+    await execa('sh', ['-c', 'cd "$1" && shift && tar -cf - "$@" many | gzip -c > "$0"', archive, tree, ...entry]);
+    return `config/config_${stamp}.tar.gz`;
+  }
+
+  it('restore-config refuses an archive whose first entry is a link, however long the archive', async () => {
+    const tree = path.join(outside, 'tree');
+    mkdirSync(tree);
+    symlinkSync('/etc/passwd', path.join(tree, 'a-link'));
+    const result = await run('restore-config', await longArchive(tree, 'a-link'));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('holds entries other than regular files and directories');
+    expect(readdirSync(data)).toEqual(['storage']);
+  });
+
+  it('restore-config refuses an archive whose first entry leads outside, however long the archive', async () => {
+    const tree = path.join(outside, 'tree');
+    mkdirSync(tree);
+    writeFileSync(path.join(outside, 'escape.toml'), 'escaped\n');
+    const result = await run('restore-config', await longArchive(tree, '-P', '../escape.toml'));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('holds paths outside the deploy directory');
+    expect(readdirSync(data)).toEqual(['storage']);
+  });
+
+  it('restore-config recreates missing directories and keeps each file\'s archived mode', async () => {
+    await execa('chmod', ['0640', path.join(data, 'storage/tracker/etc/tracker.toml')]);
+    const stamp = await backupAll();
+    rmSync(path.join(data, 'storage/tracker'), { recursive: true });
+    const result = await run('restore-config', `config/config_${stamp}.tar.gz`);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Restored config files from config_${stamp}.tar.gz: 1 file(s)`);
+    expect(readFileSync(path.join(data, 'storage/tracker/etc/tracker.toml'), 'utf8')).toBe('[core]\n');
+    expect(statSync(path.join(data, 'storage/tracker/etc/tracker.toml')).mode & 0o7777).toBe(0o640);
+    expect(readdirSync(path.join(data, 'storage/tracker/etc'))).toEqual(['tracker.toml']);
+  });
+
+  it('restore-sqlite never writes through a link planted at a temporary name in the database directory', async () => {
+    const stamp = await backupAll();
+    const target = decoy('victim', 'victim\n');
+    // The name the restore used to write to, predictable from the stamp.
+    symlinkSync(target, path.join(data, DB_DIR, `.restore-${stamp}.db`));
+    const result = await run('restore-sqlite', `sqlite/sqlite_${stamp}.db.gz`);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(readFileSync(target, 'utf8')).toBe('victim\n');
+    expect(await rows(path.join(data, DATABASE))).toBe('a,b,c');
+  });
+
+  it('restore-sqlite refuses a database file that is a link, and leaves the link and its target alone', async () => {
+    const stamp = await backupAll();
+    const target = path.join(outside, 'victim.db');
+    await execa('sqlite3', [target, "CREATE TABLE torrents(id INTEGER PRIMARY KEY, info_hash TEXT); INSERT INTO torrents(info_hash) VALUES ('v');"]);
+    rmSync(path.join(data, DATABASE));
+    symlinkSync(target, path.join(data, DATABASE));
+    const result = await run('restore-sqlite', `sqlite/sqlite_${stamp}.db.gz`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(`ERROR: ${DATABASE} is a symbolic link, not a regular file; not restoring over it`);
+    expect(readlinkSync(path.join(data, DATABASE))).toBe(target);
+    expect(await rows(target)).toBe('v');
+  });
+
+  it('restore-sqlite refuses a database directory that is a link', async () => {
+    const stamp = await backupAll();
+    const elsewhere = path.join(outside, 'database');
+    mkdirSync(elsewhere);
+    await execa('sqlite3', [path.join(elsewhere, 'tracker.db'), "CREATE TABLE torrents(id INTEGER PRIMARY KEY, info_hash TEXT); INSERT INTO torrents(info_hash) VALUES ('v');"]);
+    rmSync(path.join(data, DB_DIR), { recursive: true });
+    symlinkSync(elsewhere, path.join(data, DB_DIR));
+    const result = await run('restore-sqlite', `sqlite/sqlite_${stamp}.db.gz`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(`ERROR: ${DB_DIR} is a symbolic link; not restoring through it`);
+    expect(await rows(path.join(elsewhere, 'tracker.db'))).toBe('v');
+    expect(readdirSync(elsewhere)).toEqual(['tracker.db']);
+  });
+
+  it('restore-sqlite gives the restored file the live file\'s mode and leaves no temporary file behind', async () => {
+    const stamp = await backupAll();
+    await execa('chmod', ['0640', path.join(data, DATABASE)]);
+    const result = await run('restore-sqlite', `sqlite/sqlite_${stamp}.db.gz`);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(statSync(path.join(data, DATABASE)).mode & 0o7777).toBe(0o640);
+    expect(readdirSync(path.join(data, DB_DIR))).toEqual(['tracker.db']);
+    expect(readdirSync(backups).filter((name) => name.startsWith('.restore-'))).toEqual([]);
   });
 });
 

@@ -51,15 +51,30 @@ write_status() {
 # snapshot and the fastest one: downtime is one sequential read and write of the file,
 # with no container to start. A journal or WAL left by an unclean stop is copied along;
 # the container's finish step opens the copy, which recovers it, and checks it.
+# The database directory is writable from the tracker's container: a link planted there
+# (a -wal leading to a root-only file, say) would have root copy that file into the
+# backup, so only regular files are copied.
 copy_sqlite() {
-  local source staged="$BACKUP_DIR/.staging/$STAMP" extension
+  local source staged="$BACKUP_DIR/.staging/$STAMP" extension file
   source="$(config SQLITE_PATH)"
-  [[ -f "$source" ]] || { log ERROR "SQLite database not found at $PWD/$source"; return 1; }
+  [[ -e "$source" || -L "$source" ]] || { log ERROR "SQLite database not found at $PWD/$source"; return 1; }
+  for extension in "" -journal -wal; do
+    file="$source$extension"
+    if [[ -L "$file" ]] || [[ -e "$file" && ! -f "$file" ]]; then
+      log ERROR "$PWD/$file is a symbolic link or not a regular file; not copying it"
+      return 1
+    fi
+  done
   rm -rf "$BACKUP_DIR/.staging"
   mkdir -p "$staged"
   for extension in "" -journal -wal; do
-    if [[ -f "$source$extension" ]]; then
-      cp -- "$source$extension" "$staged/database.db$extension" || return 1
+    [[ -z "$extension" || -e "$source$extension" || -L "$source$extension" ]] || continue
+    # -R -P copy whatever is at the name by then as what it is (a link as a link, a FIFO
+    # as a FIFO) without following or opening it; the check below refuses any such copy.
+    cp -R -P -- "$source$extension" "$staged/database.db$extension" || return 1
+    if [[ -L "$staged/database.db$extension" || ! -f "$staged/database.db$extension" ]]; then
+      log ERROR "$PWD/$source$extension was replaced by something other than a regular file while it was copied; not using the copy"
+      return 1
     fi
   done
   log INFO "SQLite database copied while the tracker is stopped ($(stat -c %s "$staged/database.db") bytes)"

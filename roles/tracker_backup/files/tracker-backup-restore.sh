@@ -126,14 +126,15 @@ show_plan() {
 }
 
 # Puts one run's selected files back. The deploy directory is mounted read-write only
-# for these container runs.
+# for these container runs. The container gets each file's exact path, the one whose
+# checksum verify_files checked, not the stamp to look it up by.
 restore_run() {
   local stamp="$1" path
   while IFS= read -r path; do
     case "$path" in
-      sqlite/*) run_backup_container restore -v "$PWD:/restore" -- restore-sqlite "$stamp" ;;
-      mysql/*) run_backup_container restore -- restore-mysql "$stamp" ;;
-      config/*) run_backup_container restore -v "$PWD:/restore" -- restore-config "$stamp" ;;
+      sqlite/*) run_backup_container restore -v "$PWD:/restore" -- restore-sqlite "$path" ;;
+      mysql/*) run_backup_container restore -- restore-mysql "$path" ;;
+      config/*) run_backup_container restore -v "$PWD:/restore" -- restore-config "$path" ;;
     esac || return 1
   done < <(selected_files "$stamp")
 }

@@ -4,9 +4,10 @@
 #   backup.sh snapshot  consistent copy of the database into /backups/.staging/<stamp>/
 #   backup.sh finish    check and compress it, archive the config files, apply retention
 #   backup.sh all       both (what `docker compose run --rm backup` does)
-#   backup.sh restore-sqlite STAMP | restore-mysql STAMP | restore-config STAMP
-#                       put a verified backup back (the restore script mounts the
-#                       deploy directory read-write at /restore for this)
+#   backup.sh restore-sqlite FILE | restore-mysql FILE | restore-config FILE
+#                       put a verified backup back, FILE as the restore script names it
+#                       (e.g. sqlite/sqlite_<stamp>.db.zst); the restore script mounts the
+#                       deploy directory read-write at /restore for this
 #
 # In `stop` mode the maintenance script copies an SQLite file itself while the tracker is
 # stopped (and runs `snapshot` for MySQL); `finish` runs once the tracker is up again, so
@@ -79,15 +80,6 @@ decompress() {
     *.zst) if [[ "$test" == true ]]; then zstd -q -t -- "$1"; else zstd -q -dc -- "$1"; fi ;;
     *) die "not a backup file name: $1" ;;
   esac
-}
-
-# The one backup file of a kind for a stamp, whichever compression wrote it.
-find_backup() {
-  local dir="$1" base="$2" candidate
-  for candidate in "$dir/$base.gz" "$dir/$base.zst"; do
-    [[ -f "$candidate" ]] && printf '%s' "$candidate" && return 0
-  done
-  return 1
 }
 
 # A file lands under its final name only once it is complete and verified; until then
@@ -328,45 +320,148 @@ cmd_finish() {
   [[ "${BACKUP_PRUNE:-yes}" == no ]] || cmd_prune
 }
 
-# Restores. The caller (tracker-backup-restore.sh) has verified the checksums, stopped
-# the tracker and mounted the deploy directory read-write at /restore.
+# Restores. The caller (tracker-backup-restore.sh) has verified the checksum of the file
+# it names, stopped the tracker and mounted the deploy directory read-write at /restore.
 RESTORE="${TRACKER_BACKUP_RESTORE_DIR:-/restore}"
 
-valid_stamp() {
-  [[ "$1" =~ ^[0-9]{8}_[0-9]{6}$ ]] || die "not a backup timestamp: $1"
+# Usage: restore_source KIND FILE. FILE (relative to /backups) is the one file whose
+# checksum the restore script verified; only that file is restored, never another of the
+# same stamp found here (a .gz next to the verified .zst, say).
+restore_source() {
+  local kind="$1" file="$2" extension
+  case "$kind" in
+    sqlite) extension=db ;;
+    mysql) extension=sql ;;
+    config) extension=tar ;;
+  esac
+  [[ "$file" =~ ^$kind/${kind}_[0-9]{8}_[0-9]{6}\.$extension\.(gz|zst)$ ]] \
+    || die "not a $kind backup file name: $file (expected $kind/${kind}_YYYYMMDD_HHMMSS.$extension.gz or .zst)"
+  [[ -f "$BACKUPS/$file" ]] || die "no $kind backup $file"
 }
 
+# Restores write as root into directories the tracker's containers can write too, where a
+# planted link could send a write elsewhere (over docker-compose.yml, or into /backups).
+# So no path is opened from /restore down: the walk enters one directory at a time,
+# refuses a link, and after each cd checks that it arrived where it meant to, which also
+# catches a link swapped in between the check and the cd. Missing directories are created
+# (mode 0700 as tar gives them, or, with TREE, the mode of the same directory under TREE).
+# Usage, in a subshell (it keeps the cd): enter_restore_dir DIR [TREE], DIR under /restore.
+enter_restore_dir() {
+  local dir="$1" tree="${2:-}" here walked="" component created
+  local -a components=()
+  cd -P -- "$RESTORE" || die "cannot enter $RESTORE"
+  here="$(pwd -P)"
+  IFS=/ read -r -a components <<<"$dir"
+  for component in "${components[@]}"; do
+    [[ -n "$component" && "$component" != . ]] || continue
+    walked+="${walked:+/}$component"
+    [[ "$component" != .. ]] || die "$dir leads outside the deploy directory; not restoring into it"
+    [[ ! -L "$component" ]] || die "$walked is a symbolic link; not restoring through it"
+    created=false
+    if [[ ! -e "$component" ]]; then
+      mkdir -- "$component" || die "cannot create $walked"
+      created=true
+    fi
+    [[ -d "$component" ]] || die "$walked is not a directory; not restoring into it"
+    cd -P -- "$component" || die "cannot enter $walked"
+    here="${here%/}/$component"
+    [[ "$(pwd -P)" == "$here" ]] || die "$walked changed while the restore entered it; stopped"
+    # `.` is the directory just entered, whatever its name leads to by now.
+    if [[ "$created" == true && -n "$tree" ]]; then
+      chmod -- "$(stat -c %a -- "$tree/$walked")" . || die "cannot set the mode of $walked"
+    fi
+  done
+}
+
+# The same rules checked without touching anything, so that a restore that would meet a
+# link stops before its first file is written. Usage: check_restore_path PATH file|directory
+# (no directory on PATH's way is a link or a non-directory; a file's PATH is no directory).
+check_restore_path() {
+  local path="$1" kind="$2" walked="" component
+  local -a components=()
+  IFS=/ read -r -a components <<<"$path"
+  for component in "${components[@]}"; do
+    [[ -n "$component" && "$component" != . ]] || continue
+    walked+="${walked:+/}$component"
+    if [[ "$kind" == file && "$walked" == "$path" ]]; then
+      # A link at the file's own name is replaced by the rename, not followed.
+      [[ -L "$RESTORE/$path" || ! -d "$RESTORE/$path" ]] || die "$path is a directory; not restoring a file over it"
+      return 0
+    fi
+    [[ ! -L "$RESTORE/$walked" ]] || die "$walked is a symbolic link; not restoring through it"
+    [[ -e "$RESTORE/$walked" ]] || return 0
+    [[ -d "$RESTORE/$walked" ]] || die "$walked is not a directory; not restoring into it"
+  done
+}
+
+# Usage, inside the target directory: install_here STAGED NAME. STAGED (under the
+# root-only staging directory) already has the mode and owner NAME is to get.
+install_here() {
+  local staged="$1" name="$2" temp
+  temp="$(mktemp -- ./.restore-XXXXXXXX)" || die "cannot create a temporary file next to $name"
+  # cp unlinks the temporary name and creates the file again with O_EXCL, then writes it
+  # and sets its mode and owner through that descriptor: a link put at the name in the
+  # meantime makes cp fail; it is never followed.
+  if ! cp --remove-destination --preserve=mode,ownership -T -- "$staged" "$temp"; then
+    rm -f -- "$temp"
+    die "cannot write $name"
+  fi
+  # rename(2) replaces whatever is at NAME, a link included, without following it.
+  if ! mv -fT -- "$temp" "$name"; then
+    rm -f -- "$temp"
+    die "cannot put $name in place"
+  fi
+}
+
+# A root-only scratch directory for one restore under /backups, removed on exit (one a
+# killed container left behind is removed by the next restore).
+RESTORE_STAGING=""
+new_restore_staging() {
+  find "$BACKUPS" -mindepth 1 -maxdepth 1 -name '.restore-*' -type d -exec rm -rf -- {} +
+  RESTORE_STAGING="$(mktemp -d "$BACKUPS/.restore-XXXXXXXX")" || die "cannot create a staging directory in $BACKUPS"
+  trap 'rm -rf -- "$RESTORE_STAGING"' EXIT
+}
+
+# The backup is decompressed and checked in the staging directory, then copied next to
+# the live file under a fresh name and renamed over it, so the tracker never sees half a
+# database and the deploy directory is touched only once the copy is known good.
 cmd_restore_sqlite() {
-  local stamp="$1" source target dir temp result
-  valid_stamp "$stamp"
+  local file="$1" source database staged result name info type owner group mode
+  restore_source sqlite "$file"
   require_tools sqlite3
-  source="$(find_backup "$BACKUPS/sqlite" "sqlite_$stamp.db")" || die "no SQLite backup $stamp"
-  target="$RESTORE/$(config SQLITE_PATH)"
-  dir="$(dirname "$target")"
-  mkdir -p "$dir"
-  temp="$dir/.restore-$stamp.db"
-  decompress "$source" >"$temp" || die "cannot decompress $source"
-  result="$(sqlite3 -readonly "$temp" 'PRAGMA quick_check' 2>&1)" || true
-  if [[ "$result" != ok ]]; then
-    rm -f "$temp"
-    die "restored database fails its check (quick_check): ${result:0:200}"
-  fi
-  # Keep the live file's owner and mode: the tracker must still be able to open it.
-  if [[ -f "$target" ]]; then
-    chown --reference="$target" "$temp"
-    chmod --reference="$target" "$temp"
-  fi
-  # A journal left by the old database would be replayed into the new one.
-  rm -f "$target-journal" "$target-wal" "$target-shm"
-  mv -f "$temp" "$target"
-  log INFO "Restored SQLite database $(config SQLITE_PATH) from $(basename "$source")"
+  source="$BACKUPS/$file"
+  database="$(config SQLITE_PATH)"
+  new_restore_staging
+  staged="$RESTORE_STAGING/database.db"
+  decompress "$source" >"$staged" || die "cannot decompress $file"
+  result="$(sqlite3 -readonly "$staged" 'PRAGMA quick_check' 2>&1)" || true
+  [[ "$result" == ok ]] || die "restored database fails its check (quick_check): ${result:0:200}"
+  (
+    enter_restore_dir "$(dirname -- "$database")"
+    name="$(basename -- "$database")"
+    if [[ -e "$name" || -L "$name" ]]; then
+      # One lstat for type, owner and mode: the tracker must still be able to open the
+      # file, and what is not a regular file is not replaced.
+      info="$(stat -c '%F|%u|%g|%a' -- "$name")" || die "cannot read the attributes of $database"
+      IFS='|' read -r type owner group mode <<<"$info"
+      [[ "$type" == "regular file" || "$type" == "regular empty file" ]] \
+        || die "$database is a $type, not a regular file; not restoring over it"
+      chown -- "$owner:$group" "$staged" || die "cannot give the restored database the owner of $database"
+      chmod -- "$mode" "$staged" || die "cannot give the restored database the mode of $database"
+    fi
+    # A journal left by the old database would be replayed into the new one; rm removes
+    # a link itself, never its target.
+    rm -f -- "$name-journal" "$name-wal" "$name-shm"
+    install_here "$staged" "$name"
+  )
+  log INFO "Restored SQLite database $database from $(basename "$source")"
 }
 
 cmd_restore_mysql() {
-  local stamp="$1" source host port database user
-  valid_stamp "$stamp"
+  local file="$1" source host port database user
+  restore_source mysql "$file"
   require_tools mysql mysqladmin
-  source="$(find_backup "$BACKUPS/mysql" "mysql_$stamp.sql")" || die "no MySQL backup $stamp"
+  source="$BACKUPS/$file"
   host="$(config MYSQL_HOST)"
   port="$(config MYSQL_PORT)"
   database="$(config MYSQL_DATABASE)"
@@ -378,17 +473,51 @@ cmd_restore_mysql() {
   log INFO "Restored MySQL database $database from $(basename "$source")"
 }
 
+# The archive is extracted into the staging directory, and each file copied from there
+# into place by the link-safe walk, after every path was checked.
 cmd_restore_config() {
-  local stamp="$1" source
-  valid_stamp "$stamp"
-  source="$(find_backup "$BACKUPS/config" "config_$stamp.tar")" || die "no config backup $stamp"
+  local file="$1" source tree path names types count=0
+  local -a directories=() files=()
+  restore_source config "$file"
+  source="$BACKUPS/$file"
+  # Listed in full first: `... | grep -q` in a pipeline would end early on a match,
+  # and under pipefail the broken pipe upstream would turn that match into a pass.
+  names="$(decompress "$source" | tar -tf -)" || die "cannot read $(basename "$source") as an archive"
+  # tar -tv starts each line with the entry's type: - for a file, d for a directory.
+  types="$(decompress "$source" | tar -tvf - | cut -c1)" || die "cannot read $(basename "$source") as an archive"
+  [[ -n "$names" ]] || die "$(basename "$source") holds no files; nothing to restore"
   # Archives hold paths relative to the deploy directory and nothing else; refuse any
   # that would write outside it.
-  if decompress "$source" | tar -tf - | grep -qE '(^/|(^|/)\.\.(/|$))'; then
+  if grep -qE '(^/|(^|/)\.\.(/|$))' <<<"$names"; then
     die "$(basename "$source") holds paths outside the deploy directory; not restoring it"
   fi
-  decompress "$source" | tar -xf - -C "$RESTORE" --no-same-owner --keep-directory-symlink
-  log INFO "Restored config files from $(basename "$source"): $(decompress "$source" | tar -tf - | grep -vc '/$') file(s)"
+  if grep -qv '^[-d]$' <<<"$types"; then
+    die "$(basename "$source") holds entries other than regular files and directories (links, devices); not restoring it"
+  fi
+  new_restore_staging
+  tree="$RESTORE_STAGING/tree"
+  mkdir -- "$tree"
+  decompress "$source" | tar -xf - -C "$tree" --no-same-owner --same-permissions \
+    || die "cannot extract $(basename "$source")"
+  mapfile -t directories < <(cd "$tree" && find . -mindepth 1 -type d -printf '%P\n' | LC_ALL=C sort)
+  mapfile -t files < <(cd "$tree" && find . -type f -printf '%P\n' | LC_ALL=C sort)
+  for path in "${directories[@]}"; do
+    check_restore_path "$path" directory
+  done
+  for path in "${files[@]}"; do
+    check_restore_path "$path" file
+  done
+  for path in "${directories[@]}"; do
+    (enter_restore_dir "$path" "$tree")
+  done
+  for path in "${files[@]}"; do
+    (
+      enter_restore_dir "$(dirname -- "$path")" "$tree"
+      install_here "$tree/$path" "$(basename -- "$path")"
+    )
+    count=$((count + 1))
+  done
+  log INFO "Restored config files from $(basename "$source"): $count file(s)"
 }
 
 main() {
