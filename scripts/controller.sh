@@ -10,8 +10,9 @@
 # the directory of TRACKER_BACKUP_STATS_FILE, the SSH private keys named in the
 # project's inventory.yml, and every existing absolute path named in the
 # arguments (also inside a JSON --extra-vars, e.g. restore's from-dir).
-# ANSIBLE_*, TRACKER_BACKUP_*, NO_COLOR and TZ are passed on by name, so their
-# values never appear in a command line.
+# ANSIBLE_*, TRACKER_BACKUP_STATS_FILE, NO_COLOR and TZ are passed on by name,
+# so their values never appear in a command line; nothing else of this
+# environment (say TRACKER_BACKUP_SANDBOX_MYSQL_PASSWORD) reaches the container.
 #
 # sandbox/controller/bin/ansible-playbook runs `run ansible-playbook`; with that
 # directory first in PATH the CLI uses this controller (the e2e helpers do that
@@ -156,7 +157,7 @@ cmd_run() {
   )
 
   for name in $(compgen -e); do
-    [[ "${name}" =~ ^(ANSIBLE_|TRACKER_BACKUP_) || "${name}" == NO_COLOR || "${name}" == TZ ]] && envs+=(-e "${name}")
+    [[ "${name}" =~ ^(ANSIBLE_[A-Z0-9_]+|TRACKER_BACKUP_STATS_FILE|NO_COLOR|TZ)$ ]] && envs+=(-e "${name}")
   done
 
   # --init: tini passes Ctrl-C and docker stop on to Ansible and reaps ssh's

@@ -6,6 +6,8 @@
 //
 // Real: sshd, the Docker daemon, compose v2 inside the target, ansible-core 2.19 in a
 // container on the host network. Stand-in: the tracker service (sandbox/tracker).
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +73,27 @@ describe('the ansible-core 2.19 controller (TRACKER_BACKUP_CONTROLLER=2.19)', ()
   it('is what ansible-playbook resolves to', async () => {
     const version = await execa('ansible-playbook', ['--version'], { env: controllerEnv('2.19') });
     expect(version.stdout).toMatch(/^ansible-playbook \[core 2\.19\.\d+\]/);
+  });
+
+  it('sees the project, the stats directory and the inventory keys, and only the variables Ansible needs', async () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'tb-controller-'));
+    const key = target().env.ssh_credentials.private_key_path;
+    writeFileSync(path.join(project, 'inventory.yml'), `all:\n  hosts:\n    h:\n      ansible_ssh_private_key_file: ${key}\n`);
+    const stats = path.join(project, 'stats', 's.json');
+    mkdirSync(path.dirname(stats));
+    const run = await execa(
+      path.join(ROOT, 'scripts/controller.sh'),
+      // No path in the arguments: the key and the stats directory must come from the inventory and the variable.
+      [
+        'run', 'sh', '-c',
+        'pwd; test -r "$(sed -n "s/.*_key_file: //p" inventory.yml)" && echo key; test -d "${TRACKER_BACKUP_STATS_FILE%/*}" && echo stats; env | grep -E "^(ANSIBLE|TRACKER)_" | cut -d= -f1 | sort',
+      ],
+      {
+        cwd: project,
+        env: { ANSIBLE_NOCOLOR: '1', TRACKER_BACKUP_STATS_FILE: stats, TRACKER_BACKUP_SANDBOX_MYSQL_PASSWORD: 'not-for-ansible' },
+      },
+    );
+    expect(run.stdout.split('\n')).toEqual([project, 'key', 'stats', 'ANSIBLE_NOCOLOR', 'TRACKER_BACKUP_STATS_FILE']);
   });
 
   it('rejects a controller it does not know', () => {
