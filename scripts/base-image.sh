@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
-# Ensures the local Docker image debian:bookworm-slim exists, which every sandbox
-# image is built FROM.
+# Ensures the local Docker image debian:SUITE-slim exists (SUITE: bookworm, the
+# default, or trixie), which every sandbox and controller image is built FROM.
 #
 # Why: no container registry is reachable from these machines, so `docker pull`
 # cannot provide a base image. Instead a minimal Debian root filesystem is built
@@ -16,13 +16,14 @@
 #   TRACKER_BACKUP_CACHE  cache directory for the rootfs tarball
 #                         (default /var/cache/tracker-backup)
 #
-# Usage: scripts/base-image.sh
+# Usage: scripts/base-image.sh [bookworm|trixie]
 set -euo pipefail
 
-readonly IMAGE="debian:bookworm-slim"
-readonly SUITE="bookworm"
+# Set by main from the argument.
+SUITE=""
+IMAGE=""
 CACHE_DIR="${TRACKER_BACKUP_CACHE:-/var/cache/tracker-backup}"
-TARBALL="${CACHE_DIR}/debian-${SUITE}-minbase.tar"
+TARBALL=""
 WORK_DIR=""
 
 log() {
@@ -36,11 +37,11 @@ die() {
 
 usage() {
   cat >&2 <<'EOF'
-Usage: scripts/base-image.sh
+Usage: scripts/base-image.sh [bookworm|trixie]
 
-Ensures the local Docker image debian:bookworm-slim exists. Builds it with
-debootstrap when missing, caching the rootfs tarball in
-${TRACKER_BACKUP_CACHE:-/var/cache/tracker-backup}/debian-bookworm-minbase.tar.
+Ensures the local Docker image debian:SUITE-slim exists (SUITE defaults to
+bookworm). Builds it with debootstrap when missing, caching the rootfs tarball in
+${TRACKER_BACKUP_CACHE:-/var/cache/tracker-backup}/debian-SUITE-minbase.tar.
 EOF
 }
 
@@ -94,9 +95,13 @@ import_tarball() {
 main() {
   case "${1:-}" in
     -h | --help) usage; return 0 ;;
-    "") ;;
-    *) usage; die "unexpected argument: $1" ;;
+    "" | bookworm) SUITE="bookworm" ;;
+    trixie) SUITE="trixie" ;;
+    *) usage; die "unsupported suite: $1 (use bookworm or trixie)" ;;
   esac
+  (($# <= 1)) || { usage; die "unexpected argument: $2"; }
+  IMAGE="debian:${SUITE}-slim"
+  TARBALL="${CACHE_DIR}/debian-${SUITE}-minbase.tar"
 
   require_commands docker tar flock
   docker info >/dev/null 2>&1 || die "cannot reach the Docker daemon (is dockerd running?)"
@@ -109,7 +114,8 @@ main() {
 
   mkdir -p "${CACHE_DIR}"
   # Serialise concurrent callers (e.g. parallel test runs) so only one of them
-  # debootstraps; the others wait and then find the image.
+  # debootstraps; the others wait and then find the image. One lock for every
+  # suite: two debootstraps at once would only compete for the same disk.
   exec 9>"${CACHE_DIR}/.base-image.lock"
   flock 9
   if image_exists; then

@@ -11,7 +11,7 @@
 # only for `down` when the target is gone), ssh, ssh-keygen, sqlite3, python3,
 # flock, debootstrap (only the first time, see scripts/base-image.sh).
 #
-# Usage: scripts/sandbox.sh up [NAME] [--driver sqlite3|mysql]
+# Usage: scripts/sandbox.sh up [NAME] [--driver sqlite3|mysql] [--os bookworm|trixie]
 #        scripts/sandbox.sh down|status [NAME]      (see usage() or --help)
 #
 # Environment:
@@ -21,6 +21,8 @@
 #   TRACKER_BACKUP_CACHE          base image cache (see scripts/base-image.sh)
 #   TRACKER_BACKUP_SANDBOX_DRIVER database driver of a new sandbox when --driver
 #                                 is not given: sqlite3 (default) or mysql
+#   TRACKER_BACKUP_SANDBOX_OS     target OS of a new sandbox when --os is not
+#                                 given: bookworm (default) or trixie
 #   TRACKER_BACKUP_SANDBOX_STANDIN_INTERVAL
 #                                 seconds between the stand-in tracker's writes
 #                                 in a new sandbox (default 0.2; benchmarks that
@@ -34,7 +36,8 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(dirname "${SCRIPT_DIR}")"
 readonly SCRIPT_DIR REPO_ROOT
-readonly TARGET_IMAGE="tracker-backup-sandbox/target:latest"
+# Tagged with the target's OS (see resolve_choices).
+readonly TARGET_REPOSITORY="tracker-backup-sandbox/target"
 readonly TRACKER_IMAGE="tracker-backup-sandbox/tracker:latest"
 readonly MARIADB_IMAGE="tracker-backup-sandbox/mariadb:latest"
 readonly SSH_USER="torrust"
@@ -69,14 +72,19 @@ ENV_NAME=""
 ENV_FILE=""
 DB_FILE=""
 DRIVER_FILE=""
+OS_FILE=""
 MYSQL_PASSWORD_FILE=""
 # Set by ensure_mysql_password / load_mysql_password (mysql sandboxes only).
 MYSQL_PASSWORD=""
 # sqlite3 or mysql: requested by --driver / TRACKER_BACKUP_SANDBOX_DRIVER
 # (REQUESTED_DRIVER, empty when neither is given), then settled by
-# resolve_driver from what an existing sandbox was created with.
+# resolve_choices from what an existing sandbox was created with.
 REQUESTED_DRIVER=""
 DRIVER=""
+# bookworm or trixie, the same way from --os / TRACKER_BACKUP_SANDBOX_OS.
+REQUESTED_OS=""
+OS=""
+TARGET_IMAGE=""
 # Set once the target's SSH port is known.
 PORT=""
 
@@ -96,7 +104,7 @@ die() {
 usage() {
   cat <<'EOF'
 Usage:
-  scripts/sandbox.sh up [NAME] [--driver sqlite3|mysql]
+  scripts/sandbox.sh up [NAME] [--driver sqlite3|mysql] [--os bookworm|trixie]
                                     create or reuse sandbox NAME and print the path
                                     of its environment file (last line of stdout)
   scripts/sandbox.sh down [NAME]    remove sandbox NAME completely
@@ -114,11 +122,16 @@ envs/sandbox-NAME.json otherwise.
 tracker_user). An existing sandbox keeps its driver; asking for the other one
 is an error (run `down` first).
 
+--os picks the target's Debian release the same way: bookworm (default; the
+docker.io client and compose v1) or trixie (docker-cli and the compose v2
+plugin, like the deployer's Ubuntu hosts).
+
 Environment:
   TRACKER_BACKUP_SANDBOX_ROOT    state root (default /srv/tracker-backup-sandbox)
   TRACKER_BACKUP_ENV_DIR         environment file directory (default <repo>/envs)
   TRACKER_BACKUP_CACHE           base image cache (default /var/cache/tracker-backup)
   TRACKER_BACKUP_SANDBOX_DRIVER  driver when --driver is not given (sqlite3|mysql)
+  TRACKER_BACKUP_SANDBOX_OS      target OS when --os is not given (bookworm|trixie)
   TRACKER_BACKUP_SANDBOX_MYSQL_PASSWORD
                                  tracker_user's password for a new mysql sandbox
                                  (default: a hostile one with quotes, $(...),
@@ -153,6 +166,7 @@ init_paths() {
   KEY="${STATE}/id_ed25519"
   DB_FILE="${DEPLOY}/storage/tracker/lib/database/tracker.db"
   DRIVER_FILE="${STATE}/driver"
+  OS_FILE="${STATE}/os"
   MYSQL_PASSWORD_FILE="${DEPLOY}/storage/mysql/etc/tracker-password"
   CONTAINER="tbsandbox-${NAME}"
   PROJECT="tbsandbox-${NAME}"
@@ -177,35 +191,35 @@ acquire_lock() {
   fi
 }
 
-# The driver a sandbox was created with, from STATE; empty for a new sandbox.
-# A sandbox from before --driver existed is a sqlite3 one.
-recorded_driver() {
-  if [[ -f "${DRIVER_FILE}" ]]; then
-    cat -- "${DRIVER_FILE}"
+# What a sandbox was created with ($1: its file in STATE), or $2 for a
+# sandbox from before that choice existed; empty for a new sandbox.
+recorded_choice() {
+  if [[ -f "$1" ]]; then
+    cat -- "$1"
   elif [[ -f "${STATE}/sandbox-id" ]]; then
-    printf 'sqlite3\n'
+    printf '%s\n' "$2"
   fi
 }
 
-# An existing sandbox keeps its driver (its deployment files and database are
-# made for it); only an explicit request for the other one is an error.
-resolve_driver() {
+# An existing sandbox keeps its choice (its images, deployment files and
+# database are made for it); only an explicit request for another one is an
+# error. Prints the settled value. $1: driver|os, $2: file, $3: requested
+# (may be empty), $4: default, $5: the allowed values as an ERE.
+settled_choice() {
   local recorded
-  recorded="$(recorded_driver)"
-  case "${recorded}" in
-    "")
-      DRIVER="${REQUESTED_DRIVER:-sqlite3}"
-      ;;
-    sqlite3 | mysql)
-      if [[ -n "${REQUESTED_DRIVER}" && "${REQUESTED_DRIVER}" != "${recorded}" ]]; then
-        die "sandbox '${NAME}' uses driver ${recorded}, not ${REQUESTED_DRIVER}; run 'scripts/sandbox.sh down ${NAME}' first"
-      fi
-      DRIVER="${recorded}"
-      ;;
-    *)
-      die "unknown driver '${recorded}' in ${DRIVER_FILE}"
-      ;;
-  esac
+  recorded="$(recorded_choice "$2" "$4")"
+  [[ -n "${recorded}" ]] || { printf '%s\n' "${3:-$4}"; return 0; }
+  [[ "${recorded}" =~ ^($5)$ ]] || die "unknown $1 '${recorded}' in $2"
+  if [[ -n "$3" && "$3" != "${recorded}" ]]; then
+    die "sandbox '${NAME}' uses $1 ${recorded}, not $3; run 'scripts/sandbox.sh down ${NAME}' first"
+  fi
+  printf '%s\n' "${recorded}"
+}
+
+resolve_choices() {
+  DRIVER="$(settled_choice driver "${DRIVER_FILE}" "${REQUESTED_DRIVER}" sqlite3 'sqlite3|mysql')"
+  OS="$(settled_choice os "${OS_FILE}" "${REQUESTED_OS}" bookworm 'bookworm|trixie')"
+  TARGET_IMAGE="${TARGET_REPOSITORY}:${OS}"
 }
 
 # --- docker helpers ---------------------------------------------------------
@@ -262,13 +276,15 @@ ssh_target() {
 
 # --- up ---------------------------------------------------------------------
 
+# build_image TAG CONTEXT [--build-arg NAME=VALUE ...]
 build_image() {
   local tag="$1" context="$2" build_log
+  shift 2
   build_log="${STATE}/logs/build-$(basename "${context}").log"
   log "building ${tag}"
   # The full build log is kept in STATE; only its tail is shown on failure, so
   # a normal run stays readable.
-  if ! docker build -t "${tag}" "${context}" >"${build_log}" 2>&1; then
+  if ! docker build "$@" -t "${tag}" "${context}" >"${build_log}" 2>&1; then
     tail -n 40 "${build_log}" >&2
     die "docker build of ${tag} failed; full log: ${build_log}"
   fi
@@ -306,6 +322,9 @@ prepare_state() {
   fi
   if [[ ! -f "${DRIVER_FILE}" ]]; then
     printf '%s\n' "${DRIVER}" >"${DRIVER_FILE}"
+  fi
+  if [[ ! -f "${OS_FILE}" ]]; then
+    printf '%s\n' "${OS}" >"${OS_FILE}"
   fi
   mkdir -p "${STATE}/logs" "${DEPLOY}"
 
@@ -654,11 +673,20 @@ wait_for_ssh() {
   log "SSH login works"
 }
 
+# Runs compose with the given arguments as root in DEPLOY on the target: the v2
+# plugin when the target has one (trixie; Docker's own packages may have no
+# docker-compose at all), else v1's docker-compose. The arguments are fixed
+# words of this script.
+compose_in_target() {
+  local script='if docker compose version >/dev/null 2>&1; then exec docker compose "$@"; fi; exec docker-compose "$@"'
+  # printf %q: the path and the script go through the remote login shell.
+  ssh_target "cd $(printf '%q' "${DEPLOY}") && sudo bash -c $(printf '%q' "${script}") compose $*"
+}
+
 start_stack() {
-  log "starting the tracker stack from inside the target"
-  # printf %q: the path goes through the remote login shell.
-  SSH_TIMEOUT=300 ssh_target "cd $(printf '%q' "${DEPLOY}") && sudo docker-compose up -d" >&2 \
-    || die "'docker-compose up -d' in ${DEPLOY} on the target failed"
+  log "starting the tracker stack from inside the target (compose $(SSH_TIMEOUT=15 compose_in_target version --short 2>/dev/null || true))"
+  SSH_TIMEOUT=300 compose_in_target up -d >&2 \
+    || die "'compose up -d' in ${DEPLOY} on the target failed"
 }
 
 torrent_count_sqlite3() {
@@ -787,12 +815,19 @@ PY
 cmd_up() {
   require_commands docker ssh ssh-keygen sqlite3 python3 iconv flock timeout realpath
   acquire_lock
-  resolve_driver
-  log "bringing up sandbox '${NAME}' (state ${STATE}, driver ${DRIVER})"
+  resolve_choices
+  log "bringing up sandbox '${NAME}' (state ${STATE}, driver ${DRIVER}, os ${OS})"
 
+  # The tracker and MariaDB stand-ins are bookworm-based whatever the target runs.
   "${SCRIPT_DIR}/base-image.sh"
   prepare_state
-  build_image "${TARGET_IMAGE}" "${REPO_ROOT}/sandbox/target"
+  if [[ "${OS}" == "trixie" ]]; then
+    "${SCRIPT_DIR}/base-image.sh" trixie
+    build_image "${TARGET_IMAGE}" "${REPO_ROOT}/sandbox/target" \
+      --build-arg BASE_IMAGE=debian:trixie-slim --build-arg "DOCKER_PACKAGES=docker-cli docker-compose"
+  else
+    build_image "${TARGET_IMAGE}" "${REPO_ROOT}/sandbox/target"
+  fi
   build_image "${TRACKER_IMAGE}" "${REPO_ROOT}/sandbox/tracker"
   if [[ "${DRIVER}" == "mysql" ]]; then
     build_image "${MARIADB_IMAGE}" "${REPO_ROOT}/sandbox/mariadb"
@@ -819,7 +854,7 @@ compose_down_in_target() {
   [[ "$(container_state "${CONTAINER}")" == "running" && -f "${KEY}" && -f "${DEPLOY}/docker-compose.yml" ]] || return 1
   PORT="$(target_port)" || return 1
   log "stopping the tracker stack from inside the target"
-  SSH_TIMEOUT=120 ssh_target "cd $(printf '%q' "${DEPLOY}") && sudo docker-compose down --volumes --remove-orphans" >&2
+  SSH_TIMEOUT=120 compose_in_target down --volumes --remove-orphans >&2
 }
 
 compose_down_on_host() {
@@ -902,8 +937,9 @@ cmd_status() {
   require_commands docker realpath
   local state tracker count="-" ssh_state="-" mysql="" rc=0
 
-  DRIVER="$(recorded_driver)"
+  DRIVER="$(recorded_choice "${DRIVER_FILE}" sqlite3)"
   DRIVER="${DRIVER:-sqlite3}"
+  OS="$(recorded_choice "${OS_FILE}" bookworm)"
   state="$(container_state "${CONTAINER}")"
   tracker="$(tracker_status)"
   if [[ "${state}" == "running" ]] && PORT="$(target_port)"; then
@@ -920,6 +956,7 @@ cmd_status() {
 
   printf 'sandbox:          %s\n' "${NAME}"
   printf 'driver:           %s\n' "${DRIVER}"
+  printf 'os:               %s\n' "${OS:--}"
   printf 'target container: %s (%s)\n' "${CONTAINER}" "${state:-absent}"
   printf 'ssh:              %s@%s port %s (login %s)\n' "${SSH_USER}" "${SSH_HOST}" "${PORT:--}" "${ssh_state}"
   printf 'tracker:          %s (compose project %s)\n' "${tracker:-absent}" "${PROJECT}"
@@ -955,19 +992,26 @@ main() {
   shift
 
   local name="" arg
+  local value
   REQUESTED_DRIVER="${TRACKER_BACKUP_SANDBOX_DRIVER:-}"
+  REQUESTED_OS="${TRACKER_BACKUP_SANDBOX_OS:-}"
   while (($# > 0)); do
     arg="$1"
     shift
     case "${arg}" in
-      --driver | --driver=*)
-        [[ "${cmd}" == "up" ]] || die "--driver only applies to 'up'"
-        if [[ "${arg}" == --driver ]]; then
-          (($# > 0)) || die "--driver needs a value: sqlite3 or mysql"
-          REQUESTED_DRIVER="$1"
-          shift
+      --driver | --driver=* | --os | --os=*)
+        [[ "${cmd}" == "up" ]] || die "${arg%%=*} only applies to 'up'"
+        if [[ "${arg}" == *=* ]]; then
+          value="${arg#*=}"
         else
-          REQUESTED_DRIVER="${arg#--driver=}"
+          (($# > 0)) || die "${arg} needs a value; see scripts/sandbox.sh --help"
+          value="$1"
+          shift
+        fi
+        if [[ "${arg%%=*}" == --driver ]]; then
+          REQUESTED_DRIVER="${value}"
+        else
+          REQUESTED_OS="${value}"
         fi
         ;;
       -*)
@@ -983,6 +1027,10 @@ main() {
     case "${REQUESTED_DRIVER}" in
       "" | sqlite3 | mysql) ;;
       *) die "unsupported driver '${REQUESTED_DRIVER}' (--driver / TRACKER_BACKUP_SANDBOX_DRIVER): use sqlite3 or mysql" ;;
+    esac
+    case "${REQUESTED_OS}" in
+      "" | bookworm | trixie) ;;
+      *) die "unsupported os '${REQUESTED_OS}' (--os / TRACKER_BACKUP_SANDBOX_OS): use bookworm or trixie" ;;
     esac
   fi
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ROOT } from '../helpers.js';
+import { controllerEnv } from './controller.js';
 
 export interface Sandbox {
   name: string;
@@ -53,7 +54,7 @@ export async function cli(args: string[], sandbox: Sandbox): Promise<CliRun> {
   const result = await execa('npx', ['tsx', 'src/cli/bin.ts', ...args, '--out', path.join(sandbox.work, 'ansible')], {
     cwd: ROOT,
     reject: false,
-    env: { NO_COLOR: '1' },
+    env: { NO_COLOR: '1', ...controllerEnv() },
     all: true,
   });
   // Shown in the test log, so a failure can be read without running it again.
