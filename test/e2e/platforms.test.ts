@@ -109,6 +109,9 @@ describe('the ansible-core 2.19 controller (TRACKER_BACKUP_CONTROLLER=2.19)', ()
       expect(run.stdout).toMatch(/backup created: .*\/storage\/backup\/sqlite\/sqlite_\d{8}_\d{6}\.db\.gz/);
       expect(run.stdout).toMatch(/hosts: 1, changed: [1-9]\d*, failed: 0/);
       expect(`${run.stdout}\n${run.stderr}`).not.toContain('[DEPRECATION WARNING]');
+      expect(`${run.stdout}\n${run.stderr}`).not.toContain('[WARNING]');
+      const log = await onTarget(target(), 'cat /var/log/tracker-backup.log');
+      expect(log.stdout).toMatch(/INFO: Using compose v2 \(docker compose 2\.\d+/);
     } finally {
       if (saved === undefined) delete process.env.TRACKER_BACKUP_CONTROLLER;
       else process.env.TRACKER_BACKUP_CONTROLLER = saved;

@@ -102,6 +102,8 @@ describe('provision against a fresh sandbox target', () => {
     const log = (await onTarget(target(), 'cat /var/log/tracker-backup.log')).stdout;
     const lines = log.split('\n').filter((l) => LOG_LINE.test(l));
     const order = [
+      // The Debian 12 sandbox has only compose v1.
+      'INFO: Using compose v1 (docker-compose 1.',
       'INFO: Tracker stopped successfully',
       // stop mode with SQLite: the copy is all that happens while the tracker is down.
       'INFO: SQLite database copied while the tracker is stopped',

@@ -49,11 +49,18 @@ load_settings() {
   [[ "$TIMEOUT_SECONDS" =~ ^[0-9]+$ && "$STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "TIMEOUT_SECONDS and STOP_TIMEOUT must be numbers"
 }
 
+# v2 (the plugin, as on Ubuntu hosts built by the deployer) is preferred; v1 names
+# containers with underscores and reads `run` and `.env` a little differently, so the
+# flavour goes into the log of every run, where a difference in behaviour can be traced.
 detect_compose() {
-  if docker compose version >/dev/null 2>&1; then
+  local version
+  if version="$(docker compose version --short 2>/dev/null)"; then
     COMPOSE=(docker compose)
+    log INFO "Using compose v2 (docker compose ${version:-unknown version})"
   elif command -v docker-compose >/dev/null 2>&1; then
     COMPOSE=(docker-compose)
+    version="$(docker-compose version --short 2>/dev/null || true)"
+    log INFO "Using compose v1 (docker-compose ${version:-unknown version})"
   else
     die "neither 'docker compose' nor 'docker-compose' is installed"
   fi
