@@ -348,6 +348,7 @@ describe(`adversarial sweep (${cases.length} inputs)`, () => {
       expect(validate.err).toContain(`${c.field}:`);
       expect(existsSync(out)).toBe(false);
     } else {
+      if (validate.code !== 0 || render.code !== 0) tally['refused wrongly'] += 1;
       expect(validate.err).toBe('');
       expect(validate.code).toBe(0);
       expect(render.code).toBe(0);
