@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # test.sh: the whole test suite, as CI runs it (npm test): lint, typecheck, unit tests,
-# end-to-end tests against a real sandbox target, and the role's Molecule scenario.
+# end-to-end tests against real sandbox targets in two cells (Debian 12 targets with compose
+# v1 driven by this machine's ansible-core 2.14: every e2e file; Debian 13 targets with
+# compose v2 driven by ansible-core 2.19 in a container: the files where the target's
+# compose or the controller's version changes what runs, see V2_FILES), and the role's
+# Molecule scenario.
 # Run as root on a machine prepared by scripts/setup.sh (Docker daemon running).
 # Ends with one line "N passed, N failed" (test cases plus the non-test checks).
 set -euo pipefail
@@ -10,6 +14,7 @@ cd "$(dirname "$0")/.."
 PASSED=0
 FAILED=0
 SKIPPED=0
+CELLS=()
 REPORTS="$(mktemp -d /tmp/tracker-backup-test.XXXXXX)"
 readonly REPORTS
 
@@ -30,11 +35,27 @@ check() {
   fi
 }
 
-# vitest's own counts, read from its JSON report.
+# The second cell: everything that runs compose on the target (stop/start, run, config,
+# the lock and signals around it), restores, both drivers, the deployer's layout, the
+# guide's commands as the deploy user, and the role's logic that 2.19 judges more strictly
+# (string booleans). Left to the first cell: validation, many hosts and the platform probe
+# itself, which do not depend on the target's compose or the controller's version.
+readonly V2_FILES=(
+  test/e2e/provision.test.ts
+  test/e2e/runtime.test.ts
+  test/e2e/restore.test.ts
+  test/e2e/mysql.test.ts
+  test/e2e/safety-lock.test.ts
+  test/e2e/safety-host.test.ts
+  test/e2e/safety-role.test.ts
+)
+
+# vitest's own counts, read from its JSON report. Usage: vitest_project LABEL PROJECT [FILE...]
 vitest_project() {
-  local project="$1" report="$REPORTS/$1.json" counts
-  log "== vitest $project"
-  npx vitest run --project "$project" --reporter=default --reporter=json --outputFile.json="$report" || true
+  local label="$1" project="$2" report="$REPORTS/$1.json" counts
+  shift 2
+  log "== vitest $label"
+  npx vitest run --project "$project" --reporter=default --reporter=json --outputFile.json="$report" "$@" || true
   if [[ ! -s "$report" ]]; then
     FAILED=$((FAILED + 1))
     log "== vitest $project produced no report"
@@ -42,6 +63,7 @@ vitest_project() {
   fi
   counts="$(node -e 'const r=require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests + (r.numTotalTestSuites > 0 && !r.success && r.numFailedTests === 0 ? 1 : 0), r.numPendingTests + r.numTodoTests)' "$report")"
   read -r passed failed skipped <<<"$counts"
+  CELLS+=("$label: $passed passed, $failed failed")
   PASSED=$((PASSED + passed))
   FAILED=$((FAILED + failed))
   SKIPPED=$((SKIPPED + skipped))
@@ -50,10 +72,13 @@ vitest_project() {
 main() {
   check "lint (ansible-lint, yamllint, shellcheck)" scripts/lint.sh
   check "typecheck (tsc)" npx tsc --noEmit -p .
-  vitest_project unit
-  vitest_project e2e
+  vitest_project unit unit
+  vitest_project "e2e bookworm, compose v1, ansible-core 2.14" e2e
+  TRACKER_BACKUP_SANDBOX_OS=trixie TRACKER_BACKUP_CONTROLLER=2.19 \
+    vitest_project "e2e trixie, compose v2, ansible-core 2.19" e2e "${V2_FILES[@]}"
   check "molecule scenario (default)" scripts/molecule.sh default
   rm -rf "$REPORTS"
+  printf '%s\n' "${CELLS[@]}"
   if ((SKIPPED > 0)); then
     printf '%d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
   else
