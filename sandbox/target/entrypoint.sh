@@ -62,8 +62,20 @@ start_cron() {
   fi
 }
 
+# As on a deployer-built host, the deploy user is in the docker group and that group owns
+# the daemon's socket. Here the socket is the host's, owned by the host's docker group id,
+# so the image's docker group takes that id.
+align_docker_group() {
+  local gid
+  gid="$(stat -c %g /var/run/docker.sock 2>/dev/null)" || return 0
+  [[ "${gid}" != 0 && "$(getent group docker | cut -d: -f3)" != "${gid}" ]] || return 0
+  groupmod -o -g "${gid}" docker
+  log "docker group now has the socket's id ${gid}"
+}
+
 main() {
   install_authorized_keys
+  align_docker_group
   # -A only creates the key types that are missing.
   ssh-keygen -A >/dev/null
   mkdir -p /run/sshd

@@ -56,20 +56,24 @@ describe('a run in stop mode', () => {
     expect(await logTail()).toMatch(/INFO: Tracker started successfully \(down for \d+\.\ds\)/);
   });
 
-  it('keeps backups and config private: directories 0700, files 0600, backup.conf 0600', async () => {
-    const modes = await onTarget(target(), 'stat -c "%a %U %n" storage/backup storage/backup/* storage/backup/*/* | grep -v maintenance.lock');
+  it('keeps backups and config to root and the deploy user\'s group: directories 0750, files 0640, the lock 0600 root', async () => {
+    const modes = await onTarget(target(), 'stat -c "%a %U %G %n" storage/backup storage/backup/* storage/backup/*/*');
+    const group = target().env.ssh_credentials.username;
     for (const line of modes.stdout.split('\n')) {
-      const [mode, owner, name] = line.split(' ');
+      const [mode, owner, owningGroup, name] = line.split(' ');
       expect(owner, name).toBe('root');
-      expect(['700', '600'], `${name} is ${mode}`).toContain(mode);
+      if (name?.endsWith('/maintenance.lock')) expect(`${mode} ${owningGroup}`, name).toBe('600 root');
+      else expect([`750 ${group}`, `640 ${group}`], `${name} is ${mode} ${owningGroup}`).toContain(`${mode} ${owningGroup}`);
     }
-    expect(modes.stdout).toMatch(/^600 root storage\/backup\/etc\/backup.conf$/m);
+    expect(modes.stdout).toMatch(new RegExp(`^640 root ${group} storage/backup/etc/backup.conf$`, 'm'));
+    expect(modes.stdout).toMatch(new RegExp(`^640 root ${group} storage/backup/status.json$`, 'm'));
   });
 
   it('installs a logrotate policy that logrotate accepts', async () => {
     const check = await onTarget(target(), 'cat /etc/logrotate.d/tracker-backup; command -v logrotate >/dev/null && logrotate -d /etc/logrotate.d/tracker-backup 2>&1 | tail -n 3 || true');
     expect(check.stdout).toContain('/var/log/tracker-backup.log {');
-    expect(check.stdout).toContain('create 0640 root adm');
+    // No owner or group: the new log keeps the rotated one's, root and the deploy user's group.
+    expect(check.stdout).toMatch(/^\s*create 0640$/m);
   });
 });
 

@@ -107,3 +107,27 @@ export async function trackerRunning(sandbox: Sandbox): Promise<boolean> {
   const out = await onTarget(sandbox, 'for id in $(docker-compose ps -q tracker); do docker inspect -f "{{.State.Running}}" "$id"; done');
   return out.stdout.trim() === 'true';
 }
+
+/**
+ * A command run over SSH as the deploy user itself, with no sudo: the way the guide runs its
+ * checks (`ssh torrust@host "tail -20 /var/log/tracker-backup.log"`). The command is the
+ * remote command line, run by the user's login shell.
+ */
+export async function asDeployUser(sandbox: Sandbox, command: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const ssh = sandbox.env.ssh_credentials;
+  const result = await execa(
+    'ssh',
+    [
+      '-i', ssh.private_key_path,
+      '-p', String(ssh.port),
+      '-o', 'StrictHostKeyChecking=no',
+      '-o', 'UserKnownHostsFile=/dev/null',
+      '-o', 'BatchMode=yes',
+      '-o', 'LogLevel=ERROR',
+      `${ssh.username}@${sandbox.env.instance.host}`,
+      command,
+    ],
+    { reject: false, stdin: 'ignore' },
+  );
+  return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
+}

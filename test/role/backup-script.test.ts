@@ -498,3 +498,40 @@ describe('config paths that reach the backups directory (the real layout: /backu
     expect(tar.stdout.split('\n')).toContain('storage/backup-notes/readme');
   });
 });
+
+// The deploy user's group (BACKUP_GID) reads what a run publishes, as the guide's checks
+// over SSH need; nobody else does. A manual `docker compose run --rm backup` goes
+// through the same code.
+describe('group and mode of what a run publishes', () => {
+  const GID = 4242;
+
+  function modeOf(file: string): string {
+    const stat = statSync(file);
+    return `${(stat.mode & 0o7777).toString(8)} ${stat.gid}`;
+  }
+
+  it('backups and the manifest are 0640 and belong to BACKUP_GID; missing directories come back 0750', async () => {
+    rmSync(path.join(backups, 'mysql'), { recursive: true });
+    writeFileSync(path.join(backups, 'etc/backup.conf'), `DATABASE_DRIVER=sqlite3\nSQLITE_PATH=${DATABASE}\nRETENTION_DAYS=7\nCOMPRESSION=gzip\nBACKUP_GID=${GID}\n`);
+    const result = await run('all');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const stamp = stampAt(NOW);
+    expect(modeOf(path.join(backups, 'sqlite', `sqlite_${stamp}.db.gz`))).toBe(`640 ${GID}`);
+    expect(modeOf(path.join(backups, 'config', `config_${stamp}.tar.gz`))).toBe(`640 ${GID}`);
+    expect(modeOf(path.join(backups, 'manifests', `manifest_${stamp}.sha256`))).toBe(`640 ${GID}`);
+    expect(modeOf(path.join(backups, 'mysql'))).toBe(`750 ${GID}`);
+  });
+
+  it('without BACKUP_GID they are 0640 root:root, so nobody but root reads them', async () => {
+    expect((await run('all')).exitCode).toBe(0);
+    expect(modeOf(path.join(backups, 'sqlite', `sqlite_${stampAt(NOW)}.db.gz`))).toBe('640 0');
+  });
+
+  it('refuses a BACKUP_GID that is not a number, before publishing anything', async () => {
+    writeFileSync(path.join(backups, 'etc/backup.conf'), `DATABASE_DRIVER=sqlite3\nSQLITE_PATH=${DATABASE}\nRETENTION_DAYS=7\nCOMPRESSION=gzip\nBACKUP_GID=torrust\n`);
+    const result = await run('all');
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain("BACKUP_GID must be a numeric group id, not 'torrust'");
+    expect(list('sqlite')).toEqual([]);
+  });
+});

@@ -32,7 +32,7 @@ RESULT=failed
 # exists only when every file of the run was written and verified.
 write_status() {
   local code="$1" manifest="$BACKUP_DIR/manifests/manifest_$STAMP.sha256" sum path first=true
-  local files="" json
+  local files="" json gid
   if [[ -f "$manifest" ]]; then
     while read -r sum path; do
       [[ "$first" == true ]] || files+=","
@@ -44,7 +44,11 @@ write_status() {
   # stale `finished`, never a truncated file.
   printf -v json '{\n  "started": "%s",\n  "finished": "%s",\n  "stamp": "%s",\n  "mode": "%s",\n  "result": "%s",\n  "exit_code": %d,\n  "tracker_downtime_seconds": %s,\n  "files": [%s\n  ]\n}\n' \
     "$STARTED_AT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$STAMP" "$MODE" "$RESULT" "$code" "$(seconds "$DOWNTIME_MS")" "$files"
-  replace_file "$STATUS_FILE" "$json"
+  # 0640 root:BACKUP_GID, like the backups it describes; a bad BACKUP_GID has already
+  # failed the run in the container, and then the status stays root's.
+  gid="${CONFIG[BACKUP_GID]:-0}"
+  [[ "$gid" =~ ^[0-9]+$ ]] || gid=""
+  replace_file "$STATUS_FILE" "$json" "$gid"
 }
 
 # With the tracker stopped nothing writes the file, so a plain copy is a consistent

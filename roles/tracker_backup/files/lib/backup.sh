@@ -27,6 +27,7 @@ DATA="${TRACKER_BACKUP_DATA_DIR:-/data}"
 STAGING="$BACKUPS/.staging"
 readonly BACKUPS DATA STAGING
 CONFIG_REFUSED=false
+BACKUP_GID=0
 
 # directory|file suffixes of every kind of file retention looks after; files are named
 # <directory minus a trailing s>_<YYYYMMDD_HHMMSS><suffix>. Both compressions count as
@@ -87,6 +88,9 @@ decompress() {
 publish() {
   local partial="$1" final="$2"
   decompress -t "$partial" "$final" || die "verification failed for $final (decompression test); not kept"
+  # Created 0600 root (umask); readable by the deploy user's group from its first moment
+  # under the final name, and by nobody else.
+  { chgrp -- "$BACKUP_GID" "$partial" && chmod 0640 -- "$partial"; } || die "cannot set the group and mode of $final"
   mv -f "$partial" "$final"
   log INFO "Created $final ($(human_size "$(stat -c %s "$final")"))"
 }
@@ -301,7 +305,7 @@ write_manifest() {
   ((${#files[@]} > 0)) || die "no files to put in the manifest of $stamp"
   sums="$(cd "$BACKUPS" && sha256sum -- "${files[@]}")" || die "could not checksum the files of $stamp"
   # replace_file has logged why it failed.
-  replace_file "$BACKUPS/manifests/manifest_$stamp.sha256" "$sums"$'\n' || exit 1
+  replace_file "$BACKUPS/manifests/manifest_$stamp.sha256" "$sums"$'\n' "$BACKUP_GID" || exit 1
   log INFO "Manifest manifests/manifest_$stamp.sha256 lists ${#files[@]} file(s)"
 }
 
@@ -521,9 +525,10 @@ cmd_restore_config() {
 }
 
 main() {
-  local command="${1:-all}"
+  local command="${1:-all}" dir
   require_tools gzip zstd tar find date stat sha256sum realpath
   load_config "$BACKUPS/etc/backup.conf"
+  load_backup_gid
   [[ "$(config COMPRESSION)" == gzip || "$(config COMPRESSION)" == zstd ]] \
     || die "COMPRESSION must be gzip or zstd, not '$(config COMPRESSION)'"
   # Nothing in /backups is touched before the lock is held.
@@ -531,7 +536,10 @@ main() {
     require_tools flock
     hold_lock
   fi
-  mkdir -p "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config" "$BACKUPS/manifests"
+  # One removed by hand comes back as the role makes it: 0750 root:BACKUP_GID.
+  for dir in sqlite mysql config manifests; do
+    [[ -e "$BACKUPS/$dir" || -L "$BACKUPS/$dir" ]] || install -d -m 0750 -g "$BACKUP_GID" -- "$BACKUPS/$dir"
+  done
   cleanup_partials
   case "$command" in
     snapshot) cmd_snapshot ;;

@@ -27,14 +27,19 @@ require_tools() {
 # the rename is atomic, and as private as that directory), synced, then renamed over FILE.
 # A reader sees the old file or the new one; a failed write (a full disk) keeps the old
 # one and says why. The temp name is hidden and ends in .partial, which every cleanup of
-# leftovers already removes.
+# leftovers already removes. With GID, the file is made 0640 root:GID before the rename
+# (what the deploy user's group may read: manifests, status.json); without, it keeps
+# mktemp's 0600 root.
+# Usage: replace_file FILE CONTENT [GID]
 replace_file() {
-  local file="$1" content="$2" error
+  local file="$1" content="$2" gid="${3:-}" error
   # The subshell keeps the temp name to itself and hands back what failed, for the log.
   if ! error="$(
     exec 2>&1
     tmp="$(mktemp --suffix=.partial "$(dirname -- "$file")/.$(basename -- "$file").XXXXXX")" || exit 1
-    if ! { printf '%s' "$content" >"$tmp" && sync -- "$tmp" && mv -f -- "$tmp" "$file"; }; then
+    if ! { printf '%s' "$content" >"$tmp" && sync -- "$tmp" \
+      && { [[ -z "$gid" ]] || { chgrp -- "$gid" "$tmp" && chmod 0640 -- "$tmp"; }; } \
+      && mv -f -- "$tmp" "$file"; }; then
       rm -f -- "$tmp"
       exit 1
     fi
@@ -59,6 +64,14 @@ load_config() {
     fi
     CONFIG["$key"]="${line#*=}"
   done <"$file"
+}
+
+# BACKUP_GID in backup.conf (written by the role): the numeric group that may read
+# backups, manifests and status.json, the deploy user's. Without it, root's group (0), so
+# nobody else reads them. Sets BACKUP_GID; a value that is not a number stops the run.
+load_backup_gid() {
+  BACKUP_GID="${CONFIG[BACKUP_GID]:-0}"
+  [[ "$BACKUP_GID" =~ ^[0-9]+$ ]] || die "BACKUP_GID must be a numeric group id, not '${BACKUP_GID:0:60}'"
 }
 
 config() {
