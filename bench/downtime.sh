@@ -10,6 +10,11 @@
 # Environment: BENCH_RUNS_SMALL (default 3) runs per method below 100 MB, BENCH_RUNS_LARGE
 # (default 1) at or above; the table shows the median. The page cache is warm for every
 # method alike (the database is read once before the first measurement).
+# BENCH_ROWS: which of our runs to measure, comma-separated (default
+# "stop gzip,stop zstd,online gzip,online zstd"). BENCH_HOST_SH: a host.sh installed on
+# the target after provisioning, to measure an older stop, e.g. the one before issue 10 §5:
+#   git show 3ce011b:roles/tracker_backup/files/lib/host.sh >/tmp/host-before.sh
+#   BENCH_HOST_SH=/tmp/host-before.sh bench/downtime.sh 10 1000
 # Needs what the sandbox needs (scripts/setup.sh), run as root. Prints markdown.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -46,9 +51,15 @@ stop_start() {
   timed_on_target "$NAME" "docker-compose stop tracker >/dev/null 2>&1 && docker-compose start tracker >/dev/null 2>&1 && $WAIT_RUNNING"
 }
 
-# What the maintenance script does: the same containers, by id, without a compose client.
+# What the maintenance script did before issue 10 §5: the same containers, by id, without
+# a compose client, stopped with docker stop (SIGTERM, which torrust/tracker ignores).
 stop_start_docker() {
   on_target "$NAME" 'ids=$(docker-compose ps -q tracker); start=$(date +%s%3N); docker stop $ids >/dev/null && docker start $ids >/dev/null && until [ "$(docker inspect -f "{{.State.Running}}" $ids)" = true ]; do sleep 0.1; done; echo $(($(date +%s%3N) - start))'
+}
+
+# What it does now: the tracker's own signal (SIGINT), then a poll until it has exited.
+signal_start_docker() {
+  on_target "$NAME" 'ids=$(docker-compose ps -q tracker); start=$(date +%s%3N); docker kill --signal SIGINT $ids >/dev/null && while [ "$(docker inspect -f "{{.State.Running}}" $ids)" = true ]; do sleep 0.1; done && docker start $ids >/dev/null && until [ "$(docker inspect -f "{{.State.Running}}" $ids)" = true ]; do sleep 0.1; done; echo $(($(date +%s%3N) - start))'
 }
 
 # The guide's manual procedure, everything while the tracker is stopped.
@@ -103,7 +114,7 @@ repeat() {
 }
 
 bench_size() {
-  local size="$1" runs bytes read cp stopstart stopstart_docker base limit total down dropped row
+  local size="$1" runs bytes read cp stopstart stopstart_docker signalstart base limit total down dropped row
   runs="${BENCH_RUNS_SMALL:-3}"
   ((size < 100)) || runs="${BENCH_RUNS_LARGE:-1}"
   say "generating a ${size} MB tracker database"
@@ -119,6 +130,7 @@ bench_size() {
   cp="$(repeat "$runs" floor_cp)"
   stopstart="$(repeat "$runs" stop_start)"
   stopstart_docker="$(repeat "$runs" stop_start_docker)"
+  signalstart="$(repeat "$runs" signal_start_docker)"
   base="$(repeat "$runs" baseline)"
   limit="$(awk -v cp="$cp" -v ss="$stopstart" 'BEGIN { printf "%d", 1.2 * cp + ss }')"
 
@@ -127,16 +139,18 @@ bench_size() {
   printf '| floor: `cat db > /dev/null` | - | %s | %s | %s | - |\n' "$(secs "$read")" "$(rate "$bytes" "$read")" "$(ratio "$read" "$base")"
   printf '| floor: `cp db` | - | %s | %s | %s | - |\n' "$(secs "$cp")" "$(rate "$bytes" "$cp")" "$(ratio "$cp" "$base")"
   printf '| stand-in `compose stop` + `start` | %s | %s | - | - | - |\n' "$(secs "$stopstart")" "$(secs "$stopstart")"
-  printf '| stand-in `docker stop` + `start` (by id, as our script does) | %s | %s | - | - | - |\n' "$(secs "$stopstart_docker")" "$(secs "$stopstart_docker")"
+  printf '| stand-in `docker stop` + `start` (by id, as our script did before) | %s | %s | - | - | - |\n' "$(secs "$stopstart_docker")" "$(secs "$stopstart_docker")"
+  printf '| stand-in `docker kill --signal SIGINT` + `start` (by id, as our script does) | %s | %s | - | - | - |\n' "$(secs "$signalstart")" "$(secs "$signalstart")"
   printf '| **baseline** (guide: stop, `sqlite3 .backup`, `gzip`, start) | %s | %s | %s | 1.00 | - |\n' "$(secs "$base")" "$(secs "$base")" "$(rate "$bytes" "$base")"
-  local -a verdicts=()
-  for row in "stop gzip" "stop zstd" "online gzip" "online zstd"; do
+  local -a verdicts=() rows=()
+  IFS=, read -ra rows <<<"${BENCH_ROWS:-stop gzip,stop zstd,online gzip,online zstd}"
+  for row in "${rows[@]}"; do
     say "$size MB: ours, $row"
     # shellcheck disable=SC2086 # two words on purpose
     read -r total down dropped <<<"$(repeat "$runs" ours $row)"
     printf '| ours: %s mode, %s | %s | %s | %s | %s | %s |\n' "${row% *}" "${row#* }" "$(secs "$down")" "$(secs "$total")" "$(rate "$bytes" "$total")" "$(ratio "$total" "$base")" "$dropped"
     if [[ "$row" == stop* ]]; then
-      verdicts+=("$row: downtime $(secs "$down") s vs limit 1.2 × cp + compose stop/start = $(secs "$limit") s ($(ratio "$down" "$limit") of the limit): $( ((down <= limit)) && echo met || echo NOT met); against docker stop/start instead the limit is $(secs "$((limit - stopstart + stopstart_docker))") s ($(ratio "$down" "$((limit - stopstart + stopstart_docker))"))")
+      verdicts+=("$row: downtime $(secs "$down") s vs limit 1.2 × cp + compose stop/start = $(secs "$limit") s ($(ratio "$down" "$limit") of the limit): $( ((down <= limit)) && echo met || echo NOT met); against docker stop/start instead the limit is $(secs "$((limit - stopstart + stopstart_docker))") s ($(ratio "$down" "$((limit - stopstart + stopstart_docker))")), against SIGINT/start $(secs "$((limit - stopstart + signalstart))") s ($(ratio "$down" "$((limit - stopstart + signalstart))"))")
     else
       verdicts+=("$row: downtime $(secs "$down") s: $( ((down == 0)) && echo met || echo NOT met)")
     fi
@@ -156,6 +170,16 @@ main() {
   say "provisioning it"
   cli provision --env "$env" --out "$WORK/ansible" || die "provision failed"
   printf '## Downtime and throughput (bench/downtime.sh %s)\n\n%s\n' "${sizes[*]}" "$(machine)"
+  if [[ -n "${BENCH_HOST_SH:-}" ]]; then
+    [[ -f "$BENCH_HOST_SH" ]] || die "BENCH_HOST_SH: no file $BENCH_HOST_SH"
+    docker cp "$BENCH_HOST_SH" "tbsandbox-$NAME:/usr/local/lib/tracker-backup/host.sh"
+    on_target "$NAME" 'chown root:root /usr/local/lib/tracker-backup/host.sh && chmod 0644 /usr/local/lib/tracker-backup/host.sh'
+    printf '\nhost.sh on the target replaced after provisioning by %s (sha256 %s).\n' "$BENCH_HOST_SH" "$(sha256sum "$BENCH_HOST_SH" | cut -c1-16)"
+  fi
+  printf '\nStand-in tracker: %s, %s; PID 1 is `%s`.\n' \
+    "$(on_target "$NAME" 'docker inspect -f "init {{if .HostConfig.Init}}{{.HostConfig.Init}}{{else}}none{{end}}" $(docker-compose ps -q tracker)')" \
+    "$(on_target "$NAME" 'docker inspect -f "stop signal {{if .Config.StopSignal}}{{.Config.StopSignal}}{{else}}SIGTERM (default){{end}}" $(docker-compose ps -q tracker)')" \
+    "$(on_target "$NAME" 'docker exec $(docker-compose ps -q tracker) cat /proc/1/cmdline | tr "\\0" " " | sed "s/ $//"')"
   for size in "${sizes[@]}"; do
     bench_size "$size"
   done

@@ -359,9 +359,9 @@ compose_file_sqlite3() {
 services:
   tracker:
     image: ${TRACKER_IMAGE}
-    init: true
+    # Like the deployer's: no init, no stop_signal, the default grace period (10 s).
+    # The stand-in is PID 1 and, like torrust/tracker, exits on SIGINT only.
     restart: unless-stopped
-    stop_grace_period: 5s
     environment:
       - DATABASE_DRIVER=sqlite3
       - STANDIN_INTERVAL=${STANDIN_INTERVAL}
@@ -411,9 +411,9 @@ services:
 
   tracker:
     image: ${TRACKER_IMAGE}
-    init: true
+    # Like the deployer's: no init, no stop_signal, the default grace period (10 s).
+    # The stand-in is PID 1 and, like torrust/tracker, exits on SIGINT only.
     restart: unless-stopped
-    stop_grace_period: 5s
     depends_on:
       ${MYSQL_SERVICE}:
         condition: service_healthy

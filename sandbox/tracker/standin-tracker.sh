@@ -7,8 +7,15 @@
 #
 # What it does: creates tracker-like tables (torrents, keys, whitelist) if they
 # are missing, then inserts a row into torrents about every 0.2 s until it gets
-# SIGTERM/SIGINT, on which it exits within a fraction of a second (the upstream
-# tracker also stops promptly; `docker stop` should not hit its grace period).
+# SIGINT, on which it exits within a fraction of a second.
+#
+# Signals, as the upstream image has them: its entry script execs
+# `su-exec torrust /usr/bin/torrust-tracker`, so the tracker is PID 1 with no init,
+# and its main waits only for Ctrl-C (tokio::signal::ctrl_c, i.e. SIGINT). The
+# deployer's compose file sets no `init` and no `stop_signal`. So SIGTERM is ignored
+# here too (explicitly; as PID 1 without a handler the kernel would drop it anyway),
+# and `docker stop` only ends this container when its grace period runs out and
+# Docker sends SIGKILL. Run it as PID 1: no `init: true` in the compose service.
 #
 # Where it runs: as the entrypoint of tracker-backup-sandbox/tracker, started by
 # docker-compose in a sandbox deployment (see scripts/sandbox.sh).
@@ -50,7 +57,7 @@ on_signal() {
   STOP=1
 }
 
-# Sleeping in the background and `wait`ing lets the TERM trap run at once;
+# Sleeping in the background and `wait`ing lets the INT trap run at once;
 # a foreground sleep would delay it until the sleep ends.
 pause() {
   local pid
@@ -203,7 +210,9 @@ main() {
     *) die "unsupported DATABASE_DRIVER: ${DRIVER} (expected sqlite3 or mysql)" ;;
   esac
 
-  trap on_signal TERM INT
+  # SIGINT only, like the real tracker; SIGTERM (docker stop's signal) is ignored.
+  trap '' TERM
+  trap on_signal INT
   log "stand-in tracker starting (driver ${DRIVER}); this is NOT the real Torrust tracker"
   "${DRIVER}_init"
 

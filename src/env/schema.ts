@@ -58,6 +58,9 @@ function deployDir(description: string) {
   );
 }
 
+/** Signals `backup.tracker_stop_signal` may name; host.sh checks the same list. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
+
 const SELF_ARCHIVE = 'each archive would hold the previous ones and the MySQL password file, doubling every run';
 
 const port = (description: string, example: number) =>
@@ -177,7 +180,15 @@ export const backupSchema = z.strictObject({
   ),
   tracker_stop_timeout: doc(
     z.number().int({ error: 'must be a whole number of seconds' }).min(1, { error: 'must be at least 1' }).max(600, { error: 'must be at most 600' }).default(10),
-    { description: 'Default 10. Seconds compose waits for the tracker to stop before killing it.', example: 10 },
+    { description: 'Default 10. Seconds the tracker gets to exit after tracker_stop_signal before it is killed.', example: 10 },
+  ),
+  tracker_stop_signal: doc(
+    z.enum(STOP_SIGNALS, { error: `must be one of ${STOP_SIGNALS.map((s) => `"${s}"`).join(', ')}` }).default('SIGINT'),
+    {
+      description:
+        'Default "SIGINT". The signal the tracker\'s containers get first in stop mode and on restore; they are killed only if still running tracker_stop_timeout seconds later. torrust/tracker runs as PID 1 with no init and exits only on SIGINT (Ctrl-C), so it ignores docker stop\'s SIGTERM and would be down for the whole grace period; use "SIGTERM" for a tracker service that handles it.',
+      example: 'SIGINT',
+    },
   ),
   compose_networks: doc(
     z.array(plain(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a compose network name')),

@@ -34,6 +34,7 @@ export function roleVars(env: EnvFile): RoleVars {
     tracker_backup_mode: backup?.mode ?? 'stop',
     tracker_backup_compression: backup?.compression ?? 'gzip',
     tracker_backup_timeout_seconds: backup?.timeout_seconds ?? 3600,
+    tracker_backup_tracker_stop_signal: backup?.tracker_stop_signal ?? 'SIGINT',
     tracker_backup_tracker_stop_timeout: backup?.tracker_stop_timeout ?? 10,
     // The deployer puts mysql on database_network; the backup must reach it there.
     tracker_backup_compose_networks: backup?.compose_networks ?? (database.driver === 'mysql' ? ['database_network'] : []),

@@ -190,6 +190,8 @@ for (const [field, value] of [
   ['backup.timeout_seconds', 5],
   ['backup.timeout_seconds', 86401],
   ['backup.tracker_stop_timeout', 0],
+  ['backup.tracker_stop_signal', 'SIGKILL'],
+  ['backup.tracker_stop_signal', 'sigint'],
   ['backup.tracker_service', '-tracker'],
   ['backup.tracker_service', 'a b'],
   ['backup.image', 'UPPER/case'],

@@ -63,6 +63,8 @@ describe('invalid environment files name the field, the problem and a valid exam
     ['backup.sqlite_path', 'storage/../../x.db', 'relative to deploy_dir', '"storage/tracker/lib/database/tracker.db"'],
     ['backup.config_paths', [], 'at least one path', '["storage/tracker/etc/tracker.toml"'],
     ['backup.tracker_service', 'tracker\nx', 'control characters', '"tracker"'],
+    ['backup.tracker_stop_signal', 'SIGKILL', 'must be one of "SIGINT", "SIGTERM"', '"SIGINT"'],
+    ['backup.tracker_stop_signal', 'INT', 'must be one of "SIGINT"', '"SIGINT"'],
   ])('%s = %j', (path, value, problem, example) => {
     const issues = issuesOf(withValue(exampleEnv(), path, value));
     const issue = issues.find((i) => i.path === path);

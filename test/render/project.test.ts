@@ -25,6 +25,13 @@ describe('roleVars maps the environment to the role one name to one name', () =>
     expect(vars).toMatchObject({ tracker_backup_schedule: '0 3 * * 0', tracker_backup_retention_days: 7, tracker_backup_enabled: true });
   });
 
+  it('sends the tracker SIGINT first unless tracker_stop_signal says otherwise', () => {
+    const vars = (data: Record<string, unknown>) => roleVars(parseEnv('e.json', JSON.stringify(data))).vars;
+    expect(vars(withValue(exampleEnv(), 'backup.tracker_stop_signal', undefined)).tracker_backup_tracker_stop_signal).toBe('SIGINT');
+    expect(vars(withValue(exampleEnv(), 'backup', undefined)).tracker_backup_tracker_stop_signal).toBe('SIGINT');
+    expect(vars(withValue(exampleEnv(), 'backup.tracker_stop_signal', 'SIGTERM')).tracker_backup_tracker_stop_signal).toBe('SIGTERM');
+  });
+
   it("puts the SQLite database in the deployer's layout by default", () => {
     const env = withValue(withValue(exampleEnv(), 'backup.sqlite_path', undefined), 'tracker.core.database.database_name', 'sqlite3.db');
     expect(roleVars(parseEnv('e.json', JSON.stringify(env))).vars.tracker_backup_sqlite_path).toBe('storage/tracker/lib/database/sqlite3.db');

@@ -19,6 +19,7 @@ TRACKER_SERVICE=""
 MODE=stop
 TIMEOUT_SECONDS=3600
 STOP_TIMEOUT=10
+STOP_SIGNAL=SIGINT
 STAMP=""
 TRACKER_STOPPED=false
 STOPPED_AT_MS=0
@@ -45,8 +46,12 @@ load_settings() {
   MODE="$(config MODE)"
   TIMEOUT_SECONDS="$(config TIMEOUT_SECONDS)"
   STOP_TIMEOUT="$(config STOP_TIMEOUT)"
+  STOP_SIGNAL="$(config STOP_SIGNAL)"
   [[ "$MODE" == stop || "$MODE" == online ]] || die "MODE must be stop or online, not '$MODE'"
   [[ "$TIMEOUT_SECONDS" =~ ^[0-9]+$ && "$STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "TIMEOUT_SECONDS and STOP_TIMEOUT must be numbers"
+  # The schema's list (backup.tracker_stop_signal); the value goes to `docker kill --signal`.
+  [[ "$STOP_SIGNAL" =~ ^SIG(INT|TERM|QUIT|HUP|USR1|USR2)$ ]] \
+    || die "STOP_SIGNAL must be one of SIGINT SIGTERM SIGQUIT SIGHUP SIGUSR1 SIGUSR2, not '${STOP_SIGNAL:0:20}'"
 }
 
 # v2 (the plugin, as on Ubuntu hosts built by the deployer) is preferred; v1 names
@@ -107,11 +112,24 @@ tracker_back() {
   done
 }
 
+# Some container in TRACKER_IDS is still running.
+tracker_any_running() {
+  local state
+  for state in $(docker inspect --format '{{.State.Running}}' "${TRACKER_IDS[@]}" 2>/dev/null); do
+    [[ "$state" != true ]] || return 0
+  done
+  return 1
+}
+
 # The containers tracker_running found are stopped and started by id with docker itself:
 # the same operation as `compose stop`/`compose start` of the service, without starting a
 # compose client (about 1 s each with v1) inside the downtime.
+# The stop sends STOP_SIGNAL first: torrust/tracker runs as PID 1 with no init and exits
+# only on SIGINT (Ctrl-C), so `docker stop`'s SIGTERM is dropped and the tracker would be
+# killed only when the grace period ends, some 10 s later. Only if the containers still
+# run STOP_TIMEOUT seconds after the signal are they killed (`docker stop --time 0`).
 stop_tracker() {
-  local ids
+  local ids deadline
   log INFO "Stopping tracker container..."
   # On disk before the stop: should this run be killed before it starts the tracker
   # again, the next run finds the marker and does it (start_tracker_left_stopped).
@@ -120,8 +138,19 @@ stop_tracker() {
   STOPPED_AT_MS="$(now_ms)"
   # Marked before the stop: if it fails halfway, the exit trap still starts the tracker.
   TRACKER_STOPPED=true
-  docker stop --time "$STOP_TIMEOUT" "${TRACKER_IDS[@]}" >/dev/null \
-    || die "could not stop the tracker service '$TRACKER_SERVICE'"
+  deadline=$((STOPPED_AT_MS + STOP_TIMEOUT * 1000))
+  # A container that exited meanwhile makes `docker kill` fail; the poll below decides.
+  docker kill --signal "$STOP_SIGNAL" "${TRACKER_IDS[@]}" >/dev/null 2>&1 || true
+  while tracker_any_running && (($(now_ms) < deadline)); do
+    sleep 0.1
+  done
+  if tracker_any_running; then
+    log WARN "Tracker still running ${STOP_TIMEOUT}s after $STOP_SIGNAL; killing it (docker stop --time 0)"
+    docker stop --time 0 "${TRACKER_IDS[@]}" >/dev/null \
+      || die "could not stop the tracker service '$TRACKER_SERVICE'"
+  else
+    log INFO "Tracker exited on $STOP_SIGNAL after $(seconds $(($(now_ms) - STOPPED_AT_MS)))s"
+  fi
   log INFO "Tracker stopped successfully"
 }
 
