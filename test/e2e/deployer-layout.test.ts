@@ -145,3 +145,57 @@ describe('again, and with a broken compose project', () => {
     expect(await sh('grep -c broken .env || true')).toBe('0');
   });
 });
+
+// The MySQL variant: the deployer's backup.conf holds the database password, world-readable.
+describe('a MySQL host as the deployer leaves it', () => {
+  let mysql: Sandbox | undefined;
+  let legacyDump = '';
+
+  function my(): Sandbox {
+    if (!mysql) throw new Error('mysql sandbox was not created');
+    return mysql;
+  }
+
+  /** Files under the deploy directory or /var/log that every user may read and that hold the password. */
+  async function worldReadableWithPassword(): Promise<string[]> {
+    const password = Buffer.from(my().env.tracker.core.database.password, 'utf8').toString('base64');
+    const run = await onTarget(
+      my(),
+      `pw="$(printf %s ${password} | base64 -d)"\nfind ${my().deployDir} /var/log -xdev -type f -perm -o+r -print0 | xargs -0 -r grep -lF -e "$pw" || true`,
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    return run.stdout.split('\n').filter((line) => line.length > 0);
+  }
+
+  beforeAll(async () => {
+    mysql = await sandboxUp('deployer-mysql', ['--layout', 'deployer', '--driver', 'mysql']);
+  });
+
+  afterAll(async () => {
+    await sandboxDown(mysql);
+  });
+
+  it('before: the sourced backup.conf holds the password, readable by everyone', async () => {
+    expect(await worldReadableWithPassword()).toEqual([`${my().deployDir}/storage/backup/etc/backup.conf`]);
+    const dumps = (await onTarget(my(), 'ls storage/backup/mysql')).stdout.split('\n').sort();
+    expect(dumps).toHaveLength(4);
+    legacyDump = dumps[3] ?? '';
+  });
+
+  it('after provision no world-readable file under the deploy directory or /var/log holds it', async () => {
+    const run = await cli(['provision', '--env', my().envFile], my());
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/backup created: .*\/storage\/backup\/mysql\/mysql_\d{8}_\d{6}\.sql\.gz/);
+    expect(await worldReadableWithPassword()).toEqual([]);
+    const conf = await onTarget(my(), 'stat -c %a storage/backup/etc/backup.conf; grep -c "^DB_PASSWORD" storage/backup/etc/backup.conf || true');
+    expect(conf.stdout.trim().split('\n')).toEqual(['600', '0']);
+  });
+
+  it('restores a legacy dump after checking its completion line', async () => {
+    const stamp = /mysql_(\d{8}_\d{6})/.exec(legacyDump)?.[1] ?? '';
+    const restore = await cli(['restore', '--env', my().envFile, '--at', stamp, '--only', 'database', '--yes'], my());
+    expect(restore.exitCode).toBe(0);
+    expect(restore.stdout).toContain(`Checks run on legacy backup ${stamp} (no checksum, no manifest): mysql/mysql_${stamp}.sql.gz: decompression test, dump completion line`);
+    expect(restore.stdout).toContain(`Restored MySQL database torrust_tracker from mysql_${stamp}.sql.gz`);
+  });
+});
