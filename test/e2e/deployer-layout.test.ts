@@ -137,6 +137,10 @@ describe('again, and with a broken compose project', () => {
     const broken = envVariant(box(), 'broken-compose', (env) => {
       env.backup.compose_files = ['docker-compose.yml', 'docker-compose.broken.yml'];
     });
+    // A dry run checks the same way.
+    const dry = await cli(['provision', '--env', broken, '--check'], box());
+    expect(dry.exitCode).toBe(1);
+    expect(dry.stdout).toContain('services.backup.volumes contains an invalid type');
     const run = await cli(['provision', '--env', broken], box());
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain('compose rejects the configuration');
