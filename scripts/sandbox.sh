@@ -11,7 +11,7 @@
 # only for `down` when the target is gone), ssh, ssh-keygen, sqlite3, python3,
 # flock, debootstrap (only the first time, see scripts/base-image.sh).
 #
-# Usage: scripts/sandbox.sh up [NAME] [--driver sqlite3|mysql] [--os bookworm|trixie]
+# Usage: scripts/sandbox.sh up [NAME] [--driver sqlite3|mysql] [--os bookworm|trixie] [--layout standard|deployer]
 #        scripts/sandbox.sh down|status [NAME]      (see usage() or --help)
 #
 # Environment:
@@ -87,6 +87,10 @@ OS=""
 TARGET_IMAGE=""
 # Set once the target's SSH port is known.
 PORT=""
+# standard or deployer: requested by --layout (empty when not given), then settled by
+# resolve_layout from what an existing sandbox was created with.
+REQUESTED_LAYOUT=""
+LAYOUT=""
 
 log() {
   printf '[%s] INFO: %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*" >&2
@@ -105,6 +109,7 @@ usage() {
   cat <<'EOF'
 Usage:
   scripts/sandbox.sh up [NAME] [--driver sqlite3|mysql] [--os bookworm|trixie]
+                                    [--layout standard|deployer]
                                     create or reuse sandbox NAME and print the path
                                     of its environment file (last line of stdout)
   scripts/sandbox.sh down [NAME]    remove sandbox NAME completely
@@ -125,6 +130,14 @@ is an error (run `down` first).
 --os picks the target's Debian release the same way: bookworm (default; the
 docker.io client and compose v1) or trixie (docker-cli and the compose v2
 plugin, like the deployer's Ubuntu hosts).
+
+--layout deployer lays the deploy directory and the target out as the Torrust
+Tracker Deployer v0.1.0 leaves a host with backups enabled (sandbox/deployer/:
+its compose file with x-defaults, container_name and its own backup service,
+the sourced 0644 backup.conf, its cron file and maintenance script, a 0644 log,
+legacy backups without manifests). container_name values get the prefix
+"tbsandbox-NAME-" so that two such sandboxes can share the Docker daemon. Like
+the driver, an existing sandbox keeps its layout.
 
 Environment:
   TRACKER_BACKUP_SANDBOX_ROOT    state root (default /srv/tracker-backup-sandbox)
@@ -816,7 +829,8 @@ cmd_up() {
   require_commands docker ssh ssh-keygen sqlite3 python3 iconv flock timeout realpath
   acquire_lock
   resolve_choices
-  log "bringing up sandbox '${NAME}' (state ${STATE}, driver ${DRIVER}, os ${OS})"
+  resolve_layout
+  log "bringing up sandbox '${NAME}' (state ${STATE}, driver ${DRIVER}, os ${OS}, layout ${LAYOUT})"
 
   # The tracker and MariaDB stand-ins are bookworm-based whatever the target runs.
   "${SCRIPT_DIR}/base-image.sh"
@@ -835,17 +849,94 @@ cmd_up() {
   # Every rebuild leaves the previous image untagged (several hundred MB);
   # images still used by a container are kept by prune.
   docker image prune -f --filter "label=${LABEL_PREFIX}.image" >/dev/null
+  [[ "${LAYOUT}" != deployer ]] || deployer_deploy_dir
   create_deployment
   start_target
 
   PORT="$(target_port)" || die "cannot read the published SSH port of ${CONTAINER}"
   wait_for_ssh
+  [[ "${LAYOUT}" != deployer ]] || deployer_host_files
   start_stack
   wait_for_database
+  [[ "${LAYOUT}" != deployer ]] || deployer_legacy_backups
   write_env_file
 
   log "sandbox '${NAME}' ready: ssh -i ${KEY} -p ${PORT} ${SSH_USER}@${SSH_HOST}"
   printf '%s\n' "${ENV_FILE}"
+}
+
+# --- deployer layout (--layout deployer) ------------------------------------
+
+# An existing sandbox keeps its layout, like its driver.
+resolve_layout() {
+  local recorded=""
+  [[ ! -f "${STATE}/layout" ]] || recorded="$(<"${STATE}/layout")"
+  if [[ -z "${recorded}" && -f "${STATE}/sandbox-id" ]]; then
+    recorded=standard
+  fi
+  if [[ -n "${recorded}" && -n "${REQUESTED_LAYOUT}" && "${REQUESTED_LAYOUT}" != "${recorded}" ]]; then
+    die "sandbox '${NAME}' has the ${recorded} layout, not ${REQUESTED_LAYOUT}; run 'scripts/sandbox.sh down ${NAME}' first"
+  fi
+  LAYOUT="${recorded:-${REQUESTED_LAYOUT:-standard}}"
+  if [[ -z "${recorded}" ]]; then
+    install -d -m 0700 "${STATE}"
+    printf '%s\n' "${LAYOUT}" >"${STATE}/layout"
+  fi
+}
+
+# A fixture template from sandbox/deployer/ with this sandbox's values filled in.
+deployer_render() {
+  DEPLOYER_PREFIX="${CONTAINER}-" DEPLOYER_PROJECT="${PROJECT}" DEPLOYER_DEPLOY="${DEPLOY}" \
+    DEPLOYER_DRIVER="${DRIVER}" DEPLOYER_STANDIN_INTERVAL="${STANDIN_INTERVAL}" \
+    DEPLOYER_MYSQL_USER="${MYSQL_USER}" DEPLOYER_MYSQL_DATABASE="${MYSQL_DATABASE}" \
+    DEPLOYER_MYSQL_PASSWORD="${MYSQL_PASSWORD}" \
+    python3 "${REPO_ROOT}/sandbox/deployer/render.py" "${REPO_ROOT}/sandbox/deployer/$1"
+}
+
+# Written before create_deployment, whose write_if_missing then keeps these files. The
+# deployer's images are tagged from the stand-ins, so compose never pulls.
+deployer_deploy_dir() {
+  local fixture="${REPO_ROOT}/sandbox/deployer" etc="${DEPLOY}/storage/backup/etc"
+  log "laying ${DEPLOY} out as the Torrust Tracker Deployer does (fixtures in sandbox/deployer)"
+  docker tag "${TRACKER_IMAGE}" torrust/tracker:develop
+  docker tag "${TRACKER_IMAGE}" torrust/tracker-backup:latest
+  if [[ "${DRIVER}" == "mysql" ]]; then
+    docker tag "${MARIADB_IMAGE}" mysql:8.4
+    mkdir -p "${DEPLOY}/storage/mysql/data"
+    ensure_mysql_password
+  fi
+  mkdir -p "${DEPLOY}/storage/tracker/log"
+  deployer_render "docker-compose.${DRIVER}.yml" | write_if_missing "${DEPLOY}/docker-compose.yml"
+  deployer_render env | write_if_missing "${DEPLOY}/.env"
+  # The deployer's modes and owner (its SSH user, uid 1000 on the target).
+  chmod 0640 "${DEPLOY}/docker-compose.yml" "${DEPLOY}/.env"
+  if [[ ! -e "${etc}" ]]; then
+    install -d -m 0755 -o 1000 -g 1000 "${etc}"
+    deployer_render "backup.conf.${DRIVER}" | write_if_missing "${etc}/backup.conf"
+    write_if_missing "${etc}/backup-paths.txt" <"${fixture}/backup-paths.txt"
+    chmod 0644 "${etc}/backup.conf" "${etc}/backup-paths.txt"
+    chown 1000:1000 "${etc}/backup.conf" "${etc}/backup-paths.txt" "${DEPLOY}/docker-compose.yml" "${DEPLOY}/.env"
+  fi
+}
+
+# The deployer's files outside the deploy directory, on the target; kept when present.
+deployer_host_files() {
+  local fixture="${REPO_ROOT}/sandbox/deployer"
+  log "installing the deployer's cron file, maintenance script and log on the target"
+  deployer_render tracker-backup.cron \
+    | ssh_target "sudo sh -c 'test -e /etc/cron.d/tracker-backup || { cat >/etc/cron.d/tracker-backup && chmod 0644 /etc/cron.d/tracker-backup; }'"
+  ssh_target "sudo sh -c 'test -e /usr/local/bin/maintenance-backup.sh || { cat >/usr/local/bin/maintenance-backup.sh && chmod 0755 /usr/local/bin/maintenance-backup.sh; }'" \
+    <"${fixture}/maintenance-backup.sh"
+  printf '[%s] ========================================\n[%s] Starting backup maintenance\n[%s] Backup maintenance completed (exit code: 0)\n' \
+    "$(date -u -d '1 day ago' '+%Y-%m-%d 03:00:01')" "$(date -u -d '1 day ago' '+%Y-%m-%d 03:00:01')" "$(date -u -d '1 day ago' '+%Y-%m-%d 03:00:04')" \
+    | ssh_target "sudo sh -c 'test -e /var/log/tracker-backup.log || { cat >/var/log/tracker-backup.log && chmod 0644 /var/log/tracker-backup.log; }'"
+}
+
+deployer_legacy_backups() {
+  log "writing legacy backups (no manifests) into ${DEPLOY}/storage/backup"
+  "${REPO_ROOT}/sandbox/deployer/legacy-backups.sh" "${DEPLOY}" "${DRIVER}" \
+    "$(service_container "${MYSQL_SERVICE}")" "${MYSQL_DATABASE}" \
+    || die "could not write the legacy backups"
 }
 
 # --- down -------------------------------------------------------------------
@@ -1013,6 +1104,20 @@ main() {
         else
           REQUESTED_OS="${value}"
         fi
+        ;;
+      --layout | --layout=*)
+        [[ "${cmd}" == "up" ]] || die "--layout only applies to 'up'"
+        if [[ "${arg}" == --layout ]]; then
+          (($# > 0)) || die "--layout needs a value: standard or deployer"
+          REQUESTED_LAYOUT="$1"
+          shift
+        else
+          REQUESTED_LAYOUT="${arg#--layout=}"
+        fi
+        case "${REQUESTED_LAYOUT}" in
+          standard | deployer) ;;
+          *) die "unsupported layout '${REQUESTED_LAYOUT}' (--layout): use standard or deployer" ;;
+        esac
         ;;
       -*)
         die "unknown option: ${arg}"

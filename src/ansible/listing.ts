@@ -1,7 +1,7 @@
 // What the role's list task reports (raw `FILE`, `SUM`, `MANIFEST` lines, plus status.json)
 // turned into backups with ages and checksum verdicts. Pure: the clock is a parameter.
 export type Kind = 'sqlite' | 'mysql' | 'config';
-export type Checksum = 'verified' | 'MISMATCH' | 'not in a manifest';
+export type Checksum = 'verified' | 'MISMATCH' | 'legacy (no manifest)';
 
 export interface BackupEntry {
   kind: Kind;
@@ -44,7 +44,7 @@ export function parseListing(lines: readonly string[], lastRun: Record<string, u
       takenAt,
       ageSeconds: Math.round((now.getTime() - Date.parse(takenAt)) / 1000),
       bytes,
-      checksum: expected === undefined ? 'not in a manifest' : expected === sums.get(path) ? 'verified' : 'MISMATCH',
+      checksum: expected === undefined ? 'legacy (no manifest)' : expected === sums.get(path) ? 'verified' : 'MISMATCH',
     });
   }
   backups.sort((x, y) => x.kind.localeCompare(y.kind) || x.stamp.localeCompare(y.stamp));

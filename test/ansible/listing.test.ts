@@ -33,14 +33,14 @@ describe('parseListing', () => {
   it.each([
     ['sqlite/sqlite_20260209_030000.db.gz', 'verified'],
     ['config/config_20260209_030000.tar.gz', 'MISMATCH'],
-    ['sqlite/sqlite_20260208_030000.db.gz', 'not in a manifest'],
+    ['sqlite/sqlite_20260208_030000.db.gz', 'legacy (no manifest)'],
   ])('%s -> %s', (path, verdict) => {
     expect(listing.backups.find((b) => b.path === path)?.checksum).toBe(verdict);
   });
 
   it('formats one line per backup and the last run', () => {
     const text = formatListing('host-a', listing);
-    expect(text).toContain('  sqlite:\n    20260208_030000     2d        4000 B  not in a manifest  sqlite/sqlite_20260208_030000.db.gz');
+    expect(text).toContain('  sqlite:\n    20260208_030000     2d        4000 B  legacy (no manifest)  sqlite/sqlite_20260208_030000.db.gz');
     expect(text).toContain('last run: success (exit code 0) at 2026-02-09T03:00:09Z, tracker down 3.1s');
   });
 });

@@ -535,3 +535,85 @@ describe('group and mode of what a run publishes', () => {
     expect(list('sqlite')).toEqual([]);
   });
 });
+
+// Backups the Torrust Tracker Deployer's own container wrote: the same names, no
+// manifest, and config archives holding data/storage/... (its container archived /data).
+describe('legacy backups (no manifest): check-legacy and restore-config --legacy', () => {
+  const STAMP = '20260201_030000';
+
+  async function legacySqlite(): Promise<string> {
+    const copy = path.join(outside, 'legacy.db');
+    await execa('sqlite3', [path.join(data, DATABASE), `.backup '${copy}'`]);
+    await execa('sh', ['-c', 'gzip -c "$1" > "$2"', 'sh', copy, path.join(backups, 'sqlite', `sqlite_${STAMP}.db.gz`)]);
+    return `sqlite/sqlite_${STAMP}.db.gz`;
+  }
+
+  async function legacyConfig(transform = 's,^storage/,data/storage/,'): Promise<string> {
+    await execa('tar', ['-czf', path.join(backups, 'config', `config_${STAMP}.tar.gz`), '-C', data, `--transform=${transform}`, 'storage/tracker/etc/tracker.toml']);
+    return `config/config_${STAMP}.tar.gz`;
+  }
+
+  function snapshotOfBackups(): string[] {
+    return readdirSync(backups).sort().flatMap((dir) => [dir, ...(statSync(path.join(backups, dir)).isDirectory() ? readdirSync(path.join(backups, dir)).sort() : [])]);
+  }
+
+  it('checks an SQLite backup by decompression test and quick_check, says so, and writes nothing', async () => {
+    const file = await legacySqlite();
+    const before = snapshotOfBackups();
+    const result = await run('check-legacy', file);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Check of legacy backup ${file}: decompression test passed`);
+    expect(result.stdout).toContain(`Check of legacy backup ${file}: SQLite quick_check ok`);
+    expect(snapshotOfBackups()).toEqual(before);
+  });
+
+  it('refuses a truncated gzip and a file that is no SQLite database', async () => {
+    const file = await legacySqlite();
+    const full = readFileSync(path.join(backups, file));
+    writeFileSync(path.join(backups, file), full.subarray(0, full.length - 20));
+    const truncated = await run('check-legacy', file);
+    expect(truncated.exitCode).toBe(1);
+    expect(truncated.stdout).toContain(`legacy backup ${file} fails its decompression test`);
+    await execa('sh', ['-c', 'head -c 8192 /dev/urandom | gzip -c > "$1"', 'sh', path.join(backups, file)]);
+    const garbage = await run('check-legacy', file);
+    expect(garbage.exitCode).toBe(1);
+    expect(garbage.stdout).toContain(`legacy backup ${file} fails quick_check`);
+  });
+
+  it('checks a MySQL dump for its completion line', async () => {
+    const file = `mysql/mysql_${STAMP}.sql.gz`;
+    const dump = '-- MariaDB dump\nCREATE TABLE torrents (id int);\n';
+    await execa('sh', ['-c', 'printf "%s" "$1" | gzip -c > "$2"', 'sh', dump, path.join(backups, file)]);
+    const cut = await run('check-legacy', file);
+    expect(cut.exitCode).toBe(1);
+    expect(cut.stdout).toContain(`legacy backup ${file} has no completion line`);
+    await execa('sh', ['-c', 'printf "%s-- Dump completed on 2026-02-01  3:00:01\\n" "$1" | gzip -c > "$2"', 'sh', dump, path.join(backups, file)]);
+    const complete = await run('check-legacy', file);
+    expect(complete.exitCode, complete.stdout + complete.stderr).toBe(0);
+    expect(complete.stdout).toContain(`Check of legacy backup ${file}: dump completion line present`);
+  });
+
+  it('checks that a config archive holds only data/storage/ paths', async () => {
+    const good = await run('check-legacy', await legacyConfig());
+    expect(good.exitCode, good.stdout + good.stderr).toBe(0);
+    expect(good.stdout).toContain('archive lists 1 path(s), all under data/storage/');
+    const ours = await run('check-legacy', await legacyConfig('s,^,,'));
+    expect(ours.exitCode).toBe(1);
+    expect(ours.stdout).toContain('holds paths outside data/storage/');
+  });
+
+  it('restore-config --legacy puts data/storage/... back at storage/..., creating no data/ directory', async () => {
+    const file = await legacyConfig();
+    writeFileSync(path.join(data, 'storage/tracker/etc/tracker.toml'), '[changed]\n');
+    const result = await run('restore-config', file, '--legacy');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(readFileSync(path.join(data, 'storage/tracker/etc/tracker.toml'), 'utf8')).toBe('[core]\n');
+    expect(readdirSync(data)).toEqual(['storage']);
+  });
+
+  it('restore-config --legacy refuses an archive of ours (paths not under data/storage/)', async () => {
+    const result = await run('restore-config', await legacyConfig('s,^,,'), '--legacy');
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('is not a legacy archive');
+  });
+});

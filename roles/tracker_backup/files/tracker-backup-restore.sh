@@ -5,7 +5,9 @@
 # tracker's compose project directory:
 #   cd /opt/torrust && tracker-backup-restore.sh [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes]
 # Without --yes it only prints the plan. With --yes it verifies the chosen files against
-# their manifest (a corrupt backup is refused before anything is touched), takes the
+# their manifest (a corrupt backup is refused before anything is touched; a legacy
+# backup, one with no manifest such as the deployer's, gets the checks that need none:
+# decompression test, SQLite quick_check, the dump's completion line), takes the
 # lock, stops the tracker, takes a safety backup of the current state, restores, and
 # starts the tracker again if it was running. If a step fails after the tracker was
 # stopped, the safety backup is put back and the command exits 1.
@@ -30,7 +32,7 @@ SAFETY=""
 PHASE=plan
 
 usage() {
-  sed -n '2,17p' "$0" >&2
+  sed -n '2,19p' "$0" >&2
   exit 2
 }
 
@@ -69,11 +71,32 @@ database_base() {
   esac
 }
 
-# The files of a run that --only selects, as listed in its manifest.
+# A run with no manifest: a backup this tool did not take (the deployer's own), found by
+# its name alone.
+is_legacy() {
+  [[ ! -e "$BACKUP_DIR/manifests/manifest_$1.sha256" ]]
+}
+
+# The files of a run that --only selects, as listed in its manifest, or for a legacy run
+# the regular files of its stamp's names (the .gz one first, if both are there).
 selected_files() {
   local stamp="$1" manifest="$BACKUP_DIR/manifests/manifest_$1.sha256" path database
-  [[ -f "$manifest" ]] || return 0
   database="$(database_base "$stamp")"
+  if is_legacy "$stamp"; then
+    for path in "$database.gz" "$database.zst"; do
+      if [[ "$ONLY" != config && -f "$BACKUP_DIR/$path" && ! -L "$BACKUP_DIR/$path" ]]; then
+        printf '%s\n' "$path"
+        break
+      fi
+    done
+    for path in "config/config_$stamp.tar.gz" "config/config_$stamp.tar.zst"; do
+      if [[ "$ONLY" != database && -f "$BACKUP_DIR/$path" && ! -L "$BACKUP_DIR/$path" ]]; then
+        printf '%s\n' "$path"
+        break
+      fi
+    done
+    return 0
+  fi
   while read -r _ path; do
     case "$path" in
       "$database.gz" | "$database.zst") [[ "$ONLY" == config ]] || printf '%s\n' "$path" ;;
@@ -82,29 +105,58 @@ selected_files() {
   done <"$manifest"
 }
 
+# Every stamp there is a run for: from the manifests and from the backup files' names.
+known_stamps() {
+  {
+    find "$BACKUP_DIR/manifests" -maxdepth 1 -type f -name 'manifest_*.sha256' -printf '%f\n'
+    find "$BACKUP_DIR/sqlite" "$BACKUP_DIR/mysql" "$BACKUP_DIR/config" -maxdepth 1 -type f -printf '%f\n'
+  } 2>/dev/null | sed -nE 's/^[a-z]+_([0-9]{8}_[0-9]{6})\..*$/\1/p' | LC_ALL=C sort -ru
+}
+
 resolve_stamp() {
-  local manifest stamp
+  local stamp
   if [[ "$AT" != latest ]]; then
     printf '%s' "$AT"
     return 0
   fi
   # Newest first; the newest run that has what --only asks for.
-  while IFS= read -r manifest; do
-    stamp="${manifest#manifest_}"
-    stamp="${stamp%.sha256}"
+  while IFS= read -r stamp; do
     if [[ -n "$(selected_files "$stamp")" ]]; then
       printf '%s' "$stamp"
       return 0
     fi
-  done < <(find "$BACKUP_DIR/manifests" -maxdepth 1 -name 'manifest_*.sha256' -printf '%f\n' | LC_ALL=C sort -r)
-  die "no backup with a manifest found in $PWD/$BACKUP_DIR"
+  done < <(known_stamps)
+  die "no backup found in $PWD/$BACKUP_DIR"
+}
+
+# No checksum was recorded for a legacy backup; each file gets the checks the backup
+# image can run without one, and the plan lists them.
+check_legacy_files() {
+  local stamp="$1" path
+  shift
+  local -a checks=()
+  log WARN "Backup $stamp has no manifest (a legacy backup, not taken by this tool): no checksum to verify; running the checks that need none"
+  for path in "$@"; do
+    run_backup_container check -- check-legacy "$path" \
+      || die "legacy backup $path failed its checks: refusing to restore backup $stamp; nothing was changed"
+    case "$path" in
+      sqlite/*) checks+=("$path: decompression test, SQLite quick_check") ;;
+      mysql/*) checks+=("$path: decompression test, dump completion line") ;;
+      config/*) checks+=("$path: decompression test, archive paths under data/storage/") ;;
+    esac
+  done
+  log INFO "Checks run on legacy backup $stamp (no checksum, no manifest): $(IFS=';' && printf '%s' "${checks[*]}" | sed 's/;/; /g')"
 }
 
 verify_files() {
   local stamp="$1" manifest="manifests/manifest_$1.sha256" path
   local -a files=()
   mapfile -t files < <(selected_files "$stamp")
-  ((${#files[@]} > 0)) || die "backup $stamp has nothing to restore for --only $ONLY (see manifests/manifest_$stamp.sha256)"
+  ((${#files[@]} > 0)) || die "backup $stamp has nothing to restore for --only $ONLY (no such files in $PWD/$BACKUP_DIR)"
+  if is_legacy "$stamp"; then
+    check_legacy_files "$stamp" "${files[@]}"
+    return 0
+  fi
   for path in "${files[@]}"; do
     if ! (cd "$BACKUP_DIR" && grep -F "  $path" "$manifest" | sha256sum --check --status); then
       die "checksum of $path does not match its manifest: refusing to restore backup $stamp; nothing was changed"
@@ -120,7 +172,7 @@ show_plan() {
       sqlite/*) log INFO "Would restore $path over $(config SQLITE_PATH) ($(stat -c %s "$(config SQLITE_PATH)" 2>/dev/null || echo 0) bytes now)" ;;
       mysql/*) log INFO "Would load $path into MySQL database $(config MYSQL_DATABASE) on $(config MYSQL_HOST), replacing its tables" ;;
       # GNU tar picks gzip or zstd from the suffix; the host may lack zstd.
-      config/*) log INFO "Would extract $path over: $(tar -tf "$BACKUP_DIR/$path" 2>/dev/null | grep -v '/$' | tr '\n' ' ' || echo "(contents listed by the backup image at restore)")" ;;
+      config/*) log INFO "Would extract $path over: $(tar -tf "$BACKUP_DIR/$path" 2>/dev/null | grep -v '/$' | { if is_legacy "$stamp"; then sed 's,^data/,,'; else cat; fi; } | tr '\n' ' ' || echo "(contents listed by the backup image at restore)")" ;;
     esac
   done < <(selected_files "$stamp")
 }
@@ -134,7 +186,13 @@ restore_run() {
     case "$path" in
       sqlite/*) run_backup_container restore -v "$PWD:/restore" -- restore-sqlite "$path" ;;
       mysql/*) run_backup_container restore -- restore-mysql "$path" ;;
-      config/*) run_backup_container restore -v "$PWD:/restore" -- restore-config "$path" ;;
+      config/*)
+        if is_legacy "$stamp"; then
+          run_backup_container restore -v "$PWD:/restore" -- restore-config "$path" --legacy
+        else
+          run_backup_container restore -v "$PWD:/restore" -- restore-config "$path"
+        fi
+        ;;
     esac || return 1
   done < <(selected_files "$stamp")
 }

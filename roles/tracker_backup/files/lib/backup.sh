@@ -4,10 +4,15 @@
 #   backup.sh snapshot  consistent copy of the database into /backups/.staging/<stamp>/
 #   backup.sh finish    check and compress it, archive the config files, apply retention
 #   backup.sh all       both (what `docker compose run --rm backup` does)
-#   backup.sh restore-sqlite FILE | restore-mysql FILE | restore-config FILE
+#   backup.sh restore-sqlite FILE | restore-mysql FILE | restore-config FILE [--legacy]
 #                       put a verified backup back, FILE as the restore script names it
 #                       (e.g. sqlite/sqlite_<stamp>.db.zst); the restore script mounts the
-#                       deploy directory read-write at /restore for this
+#                       deploy directory read-write at /restore for this. --legacy: an
+#                       archive of the deployer's, holding data/storage/... paths
+#   backup.sh check-legacy FILE
+#                       the checks a backup without a manifest gets before a restore
+#                       (decompression test; SQLite quick_check; the dump's completion
+#                       line; the archive's paths); reads only, so it needs no lock
 #
 # In `stop` mode the maintenance script copies an SQLite file itself while the tracker is
 # stopped (and runs `snapshot` for MySQL); `finish` runs once the tracker is up again, so
@@ -477,16 +482,31 @@ cmd_restore_mysql() {
   log INFO "Restored MySQL database $database from $(basename "$source")"
 }
 
+# A legacy archive (the Torrust Tracker Deployer's, with no manifest) holds the paths its
+# container archived under /data: data/storage/... for the deploy directory's storage/...
+# Every entry must be under data/storage/; the leading data/ is dropped on extraction.
+# Usage: legacy_names NAMES; prints the names as they will be restored.
+legacy_names() {
+  grep -qv '^data/storage/' <<<"$1" && return 1
+  # One name a line: ${1//...} cannot anchor at each line's start.
+  # shellcheck disable=SC2001
+  sed 's,^data/,,' <<<"$1"
+}
+
 # The archive is extracted into the staging directory, and each file copied from there
 # into place by the link-safe walk, after every path was checked.
 cmd_restore_config() {
-  local file="$1" source tree path names types count=0
-  local -a directories=() files=()
+  local file="$1" legacy="${2:-}" source tree path names types count=0
+  local -a directories=() files=() strip=()
   restore_source config "$file"
   source="$BACKUPS/$file"
   # Listed in full first: `... | grep -q` in a pipeline would end early on a match,
   # and under pipefail the broken pipe upstream would turn that match into a pass.
   names="$(decompress "$source" | tar -tf -)" || die "cannot read $(basename "$source") as an archive"
+  if [[ "$legacy" == --legacy ]]; then
+    names="$(legacy_names "$names")" || die "$(basename "$source") is not a legacy archive: not every path is under data/storage/"
+    strip=(--strip-components=1)
+  fi
   # tar -tv starts each line with the entry's type: - for a file, d for a directory.
   types="$(decompress "$source" | tar -tvf - | cut -c1)" || die "cannot read $(basename "$source") as an archive"
   [[ -n "$names" ]] || die "$(basename "$source") holds no files; nothing to restore"
@@ -501,7 +521,7 @@ cmd_restore_config() {
   new_restore_staging
   tree="$RESTORE_STAGING/tree"
   mkdir -- "$tree"
-  decompress "$source" | tar -xf - -C "$tree" --no-same-owner --same-permissions \
+  decompress "$source" | tar -xf - -C "$tree" --no-same-owner --same-permissions "${strip[@]}" \
     || die "cannot extract $(basename "$source")"
   mapfile -t directories < <(cd "$tree" && find . -mindepth 1 -type d -printf '%P\n' | LC_ALL=C sort)
   mapfile -t files < <(cd "$tree" && find . -type f -printf '%P\n' | LC_ALL=C sort)
@@ -524,6 +544,39 @@ cmd_restore_config() {
   log INFO "Restored config files from $(basename "$source"): $count file(s)"
 }
 
+# What can be checked of a backup without a manifest (no checksum was ever recorded for
+# it), each check logged by name. Reads the file only: the SQLite copy is decompressed
+# into a private temporary directory of the container.
+cmd_check_legacy() {
+  local file="$1" kind scratch result names
+  kind="${file%%/*}"
+  case "$kind" in sqlite | mysql | config) ;; *) die "not a backup file name: $file" ;; esac
+  restore_source "$kind" "$file"
+  decompress -t "$BACKUPS/$file" || die "legacy backup $file fails its decompression test; not restoring it"
+  log INFO "Check of legacy backup $file: decompression test passed"
+  case "$kind" in
+    sqlite)
+      require_tools sqlite3
+      scratch="$(mktemp -d)"
+      decompress "$BACKUPS/$file" >"$scratch/database.db" || { rm -rf -- "$scratch"; die "cannot decompress $file"; }
+      result="$(sqlite3 -readonly "$scratch/database.db" 'PRAGMA quick_check' 2>&1)" || true
+      rm -rf -- "$scratch"
+      [[ "$result" == ok ]] || die "legacy backup $file fails quick_check: ${result:0:200}"
+      log INFO "Check of legacy backup $file: SQLite quick_check ok"
+      ;;
+    mysql)
+      decompress "$BACKUPS/$file" | tail -n 1 | grep -q '^-- Dump completed' \
+        || die "legacy backup $file has no completion line: the dump is incomplete"
+      log INFO "Check of legacy backup $file: dump completion line present"
+      ;;
+    config)
+      names="$(decompress "$BACKUPS/$file" | tar -tf -)" || die "cannot read $file as an archive"
+      legacy_names "$names" >/dev/null || die "legacy backup $file holds paths outside data/storage/"
+      log INFO "Check of legacy backup $file: archive lists $(wc -l <<<"$names") path(s), all under data/storage/"
+      ;;
+  esac
+}
+
 main() {
   local command="${1:-all}" dir
   require_tools gzip zstd tar find date stat sha256sum realpath
@@ -531,6 +584,11 @@ main() {
   load_backup_gid
   [[ "$(config COMPRESSION)" == gzip || "$(config COMPRESSION)" == zstd ]] \
     || die "COMPRESSION must be gzip or zstd, not '$(config COMPRESSION)'"
+  # Runs without the lock (a restore's plan), so it changes nothing in /backups.
+  if [[ "$command" == check-legacy ]]; then
+    cmd_check_legacy "${2:-}"
+    return
+  fi
   # Nothing in /backups is touched before the lock is held.
   if [[ "$command" == all || "$command" == prune ]]; then
     require_tools flock
@@ -548,8 +606,8 @@ main() {
     prune) cmd_prune ;;
     restore-sqlite) cmd_restore_sqlite "${2:-}" ;;
     restore-mysql) cmd_restore_mysql "${2:-}" ;;
-    restore-config) cmd_restore_config "${2:-}" ;;
-    *) die "unknown command: $command (expected snapshot, finish, all, prune or restore-*)" ;;
+    restore-config) cmd_restore_config "${2:-}" "${3:-}" ;;
+    *) die "unknown command: $command (expected snapshot, finish, all, prune, check-legacy or restore-*)" ;;
   esac
 }
 
