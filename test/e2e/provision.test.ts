@@ -47,6 +47,8 @@ describe('provision against a fresh sandbox target', () => {
     const run = await timed('provision --check (fresh)', () => cli(['provision', '--env', target().envFile, '--check'], target()));
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('Summary (dry run, nothing was changed):');
+    // A dry run on a fresh host lacks the backup directories; nothing may warn about them.
+    expect(`${run.stdout}\n${run.stderr}`).not.toContain('[WARNING]');
     expect(run.stdout).toMatch(/failed=0 unreachable=0/);
     const after = await onTarget(target(), 'cat .env; ls -A; ls /etc/cron.d');
     expect(after.stdout).toBe(before.stdout);
