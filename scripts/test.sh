@@ -36,8 +36,8 @@ check() {
 }
 
 # The second cell: what runs compose on the target (stop/start, run, the lock and signals
-# around it, the guide's `docker compose` commands as the deploy user), restores, and the
-# role's logic that 2.19 judges more strictly (string
+# around it, the guide's `docker compose` commands as the deploy user, taking over the
+# deployer's layout with both drivers), restores, and the role's logic that 2.19 judges more strictly (string
 # booleans). Left to the first cell, to keep CI well under 45 minutes: validation, many
 # hosts and the platform probe, which do not depend on the target's compose or the
 # controller's version; the link checks of the stop-mode copy and of restores (plain bash
@@ -50,6 +50,7 @@ readonly V2_FILES=(
   test/e2e/safety-lock.test.ts
   test/e2e/safety-role.test.ts
   test/e2e/deploy-user.test.ts
+  test/e2e/deployer-layout.test.ts
 )
 
 # vitest's own counts, read from its JSON report. Usage: vitest_project LABEL PROJECT [FILE...]
