@@ -62,23 +62,27 @@ export async function cli(args: string[], sandbox: Sandbox): Promise<CliRun> {
   return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** ssh's arguments up to the remote command: the same SSH access Ansible uses. */
+function sshTo(sandbox: Sandbox, remoteCommand: string): string[] {
+  const ssh = sandbox.env.ssh_credentials;
+  return [
+    '-i', ssh.private_key_path,
+    '-p', String(ssh.port),
+    '-o', 'StrictHostKeyChecking=no',
+    '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'BatchMode=yes',
+    '-o', 'LogLevel=ERROR',
+    `${ssh.username}@${sandbox.env.instance.host}`,
+    remoteCommand,
+  ];
+}
+
 /** A command run as root on the target, over the same SSH access Ansible uses. */
 export async function onTarget(sandbox: Sandbox, script: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const ssh = sandbox.env.ssh_credentials;
-  const result = await execa(
-    'ssh',
-    [
-      '-i', ssh.private_key_path,
-      '-p', String(ssh.port),
-      '-o', 'StrictHostKeyChecking=no',
-      '-o', 'UserKnownHostsFile=/dev/null',
-      '-o', 'BatchMode=yes',
-      '-o', 'LogLevel=ERROR',
-      `${ssh.username}@${sandbox.env.instance.host}`,
-      'sudo bash -s',
-    ],
-    { input: `set -euo pipefail\ncd ${sandbox.deployDir}\n${script}`, reject: false },
-  );
+  const result = await execa('ssh', sshTo(sandbox, 'sudo bash -s'), {
+    input: `set -euo pipefail\ncd ${sandbox.deployDir}\n${script}`,
+    reject: false,
+  });
   return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -114,20 +118,6 @@ export async function trackerRunning(sandbox: Sandbox): Promise<boolean> {
  * remote command line, run by the user's login shell.
  */
 export async function asDeployUser(sandbox: Sandbox, command: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const ssh = sandbox.env.ssh_credentials;
-  const result = await execa(
-    'ssh',
-    [
-      '-i', ssh.private_key_path,
-      '-p', String(ssh.port),
-      '-o', 'StrictHostKeyChecking=no',
-      '-o', 'UserKnownHostsFile=/dev/null',
-      '-o', 'BatchMode=yes',
-      '-o', 'LogLevel=ERROR',
-      `${ssh.username}@${sandbox.env.instance.host}`,
-      command,
-    ],
-    { reject: false, stdin: 'ignore' },
-  );
+  const result = await execa('ssh', sshTo(sandbox, command), { reject: false, stdin: 'ignore' });
   return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
