@@ -65,6 +65,8 @@ Commands:
   restore    restore a verified backup (a dry run unless --yes)
 
 Run a command with --help for its options. Honours NO_COLOR.
+provision, backup, backups and restore pass what follows a literal -- to
+ansible-playbook: npm run provision -- --env prod -- -K --limit prod-eu
 `;
 
 /** One or more --env files, all valid and fit for one inventory, or an error naming why. */
