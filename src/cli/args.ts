@@ -61,25 +61,32 @@ export function noAnsibleArgs(command: string, argv: readonly string[]): string[
 /** --env may be given several times; every command reads it the same way. */
 export const ENV_FLAG = { type: 'string', multiple: true } as const;
 
-/**
- * `npm run x --env y` (no -- before it) gives --env to npm, which hands it on only as
- * npm_config_env=y: say what was probably meant, with every flag npm took that way.
- */
-function npmHint(command: string, env: NodeJS.ProcessEnv, flags: readonly string[]): string {
-  if (env.npm_config_env === undefined) return '';
-  const words = flags.flatMap((flag) => {
-    const value = env[`npm_config_${flag.replaceAll('-', '_')}`];
-    if (value === undefined) return [];
-    if (value === 'true' || value === '') return [`--${flag}`];
-    return [`--${flag}`, /^[A-Za-z0-9_./:=@%+-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`];
-  });
-  return `; npm took --env itself (npm_config_env is set): did you mean \`npm run ${command} -- ${words.join(' ')}\`?`;
+/** Every flag of every command, for the npm_config_* hint. */
+const ALL_FLAGS = ['env', 'out', 'check', 'phase', 'json', 'at', 'only', 'yes', 'from-dir'];
+
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-export function requireEnvFlag(command: string, value: unknown, env: NodeJS.ProcessEnv = {}, flags: readonly string[] = ['env']): string[] {
+/**
+ * `npm run x --env y` (no -- before it) gives --env to npm, which hands it on only as
+ * npm_config_env=y: what was probably meant, with every flag npm took that way and what
+ * did reach the CLI, or '' when npm took no --env.
+ */
+export function npmHint(command: string, env: NodeJS.ProcessEnv, argv: readonly string[]): string {
+  if (env.npm_config_env === undefined || argv.includes('--env') || argv.some((arg) => arg.startsWith('--env='))) return '';
+  const words = ALL_FLAGS.flatMap((flag) => {
+    const value = env[`npm_config_${flag.replaceAll('-', '_')}`];
+    if (value === undefined) return [];
+    return value === 'true' || value === '' ? [`--${flag}`] : [`--${flag}`, shellWord(value)];
+  });
+  return `npm took --env itself (npm_config_env is set): did you mean \`npm run ${command} -- ${[...words, ...argv.map(shellWord)].join(' ')}\`?`;
+}
+
+export function requireEnvFlag(command: string, value: unknown): string[] {
   const refs = Array.isArray(value) ? value : [];
   if (refs.length === 0 || refs.some((ref) => typeof ref !== 'string' || ref === '')) {
-    throw new UsageError(`${command}: --env <name|path> is required${npmHint(command, env, flags)}`);
+    throw new UsageError(`${command}: --env <name|path> is required`);
   }
   return refs as string[];
 }

@@ -70,8 +70,8 @@ ansible-playbook: npm run provision -- --env prod -- -K --limit prod-eu
 `;
 
 /** One or more --env files, all valid and fit for one inventory, or an error naming why. */
-export async function load(command: string, ctx: Context, refs: unknown, flags: readonly string[] = ['env']): Promise<LoadedEnv[]> {
-  const files = requireEnvFlag(command, refs, ctx.env, flags).map((ref) => resolveEnvPath(ref, ctx.root, ctx.cwd));
+export async function load(command: string, ctx: Context, refs: unknown): Promise<LoadedEnv[]> {
+  const files = requireEnvFlag(command, refs).map((ref) => resolveEnvPath(ref, ctx.root, ctx.cwd));
   const loaded: LoadedEnv[] = [];
   // Every file is read and checked before anything is written.
   for (const file of files) loaded.push(await loadEnv(file));
@@ -106,7 +106,7 @@ export async function validateCommand(argv: string[], ctx: Context): Promise<num
     ctx.stdout(HELP.validate ?? '');
     return EXIT.ok;
   }
-  for (const { file, env } of await load('validate', ctx, flags.env, ['env'])) ctx.stdout(describeEnv(displayPath(ctx, file), env, ctx.now()));
+  for (const { file, env } of await load('validate', ctx, flags.env)) ctx.stdout(describeEnv(displayPath(ctx, file), env, ctx.now()));
   return EXIT.ok;
 }
 
@@ -130,7 +130,7 @@ export async function renderCommand(argv: string[], ctx: Context): Promise<numbe
     ctx.stdout(HELP.render ?? '');
     return EXIT.ok;
   }
-  const loaded = await load('render', ctx, flags.env, ['env', 'out']);
+  const loaded = await load('render', ctx, flags.env);
   const outDir = await renderTo(ctx, loaded, flags.out);
   ctx.stdout(`Wrote ${displayPath(ctx, outDir)}/ (run: cd ${displayPath(ctx, outDir)} && ansible-playbook site.yml)\n`);
   return EXIT.ok;
@@ -153,7 +153,7 @@ export async function provisionCommand(argv: string[], ctx: Context): Promise<nu
   }
   const phase = (flags.phase ?? 'all') as Phase;
   if (!PHASES.includes(phase)) throw new UsageError(`provision: --phase must be release, run or all (got "${flags.phase}")`);
-  const loaded = await load('provision', ctx, flags.env, Object.keys(options));
+  const loaded = await load('provision', ctx, flags.env);
   const projectDir = await renderTo(ctx, loaded, flags.out);
   const check = flags.check ?? false;
   const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true;

@@ -64,8 +64,6 @@ interface Operation {
   command: string;
   phase: Phase;
   flags: Record<string, unknown>;
-  /** Every flag the command takes, for the npm_config_* hint. */
-  names: readonly string[];
   ansibleArgs: readonly string[];
   extraVars: Record<string, unknown>;
   quiet?: boolean;
@@ -73,7 +71,7 @@ interface Operation {
 
 async function operate(ctx: Context, op: Operation) {
   const { command, phase, extraVars, ansibleArgs, quiet = false } = op;
-  const loaded = await load(command, ctx, op.flags.env, op.names);
+  const loaded = await load(command, ctx, op.flags.env);
   const out = op.flags.out;
   const projectDir = await renderTo(ctx, loaded, out);
   const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true && !quiet;
@@ -113,7 +111,7 @@ export async function backupCommand(argv: string[], ctx: Context): Promise<numbe
     ctx.stdout(HELP.backup);
     return EXIT.ok;
   }
-  const result = await operate(ctx, { command: 'backup', phase: 'backup', flags, names: Object.keys(options), ansibleArgs: ansible, extraVars: {} });
+  const result = await operate(ctx, { command: 'backup', phase: 'backup', flags, ansibleArgs: ansible, extraVars: {} });
   if (result.error) {
     ctx.stderr(`backup: ${result.error}\n`);
     return EXIT.failed;
@@ -135,7 +133,7 @@ export async function backupsCommand(argv: string[], ctx: Context): Promise<numb
     ctx.stdout(HELP.backups);
     return EXIT.ok;
   }
-  const result = await operate(ctx, { command: 'backups', phase: 'backups', flags, names: Object.keys(options), ansibleArgs: ansible, extraVars: {}, quiet: flags.json ?? false });
+  const result = await operate(ctx, { command: 'backups', phase: 'backups', flags, ansibleArgs: ansible, extraVars: {}, quiet: flags.json ?? false });
   if (result.error) {
     ctx.stderr(`backups: ${result.error}\n`);
     return EXIT.failed;
@@ -175,7 +173,7 @@ export async function restoreCommand(argv: string[], ctx: Context): Promise<numb
     tracker_backup_restore_yes: flags.yes ?? false,
   };
   if (flags['from-dir']) extraVars.tracker_backup_restore_from_dir = path.resolve(ctx.cwd, flags['from-dir']);
-  const result = await operate(ctx, { command: 'restore', phase: 'restore', flags, names: Object.keys(options), ansibleArgs: ansible, extraVars });
+  const result = await operate(ctx, { command: 'restore', phase: 'restore', flags, ansibleArgs: ansible, extraVars });
   if (result.error) {
     ctx.stderr(`restore: ${result.error}\n`);
     return EXIT.failed;

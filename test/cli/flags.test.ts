@@ -69,6 +69,18 @@ describe('hints for mistyped flags', () => {
     expect(run.stderr).toContain('npm took --env itself (npm_config_env is set): did you mean `npm run restore -- --env prod --at 20260101_000000 --yes`?');
   });
 
+  it('npm run provision --env prod -- -K (npm kept --env, the CLI got -K) suggests both', async () => {
+    const run = await cli(['provision', '-K'], { npm_config_env: 'prod' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('did you mean `npm run provision -- --env prod -K`?');
+  });
+
+  it('npm_config_env is not mentioned when --env did reach the CLI', async () => {
+    const run = await cli(['validate', '--env', 'example', '--bogus'], { npm_config_env: 'prod' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).not.toContain('npm took --env');
+  });
+
   it('without npm_config_env a missing --env gives no npm hint', async () => {
     const run = await cli(['validate']);
     expect(run.code).toBe(2);
