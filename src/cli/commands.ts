@@ -12,6 +12,15 @@ import { ENV_FLAG, noAnsibleArgs, parseFlags, requireEnvFlag, splitAnsibleArgs }
 import { EXIT, UsageError, type Context } from './context.js';
 import { describeEnv, describeRun, failedHosts } from './summary.js';
 
+/** The paragraph every command that runs ansible-playbook has in its --help. */
+export const ANSIBLE_ARGS_HELP = `Everything after -- (with npm run, the second --) goes to ansible-playbook, after the
+tool's own arguments: -K, --limit HOST, -v, --tags, --vault-id, --vault-password-file,
+--ask-vault-pass, --forks N ... Refused (exit 2, with the reason): -i/--inventory (the
+tool writes the inventory), -C/--check (use the tool's --check), -e/--extra-vars (the
+environment file is the configuration), --syntax-check, --list-hosts/-tasks/-tags,
+--help, --version (no play would run).
+`;
+
 export const HELP: Record<string, string> = {
   validate: `Usage: npm run validate -- --env <name|path> [--env ...]
 
@@ -42,13 +51,7 @@ with Ansible's output streamed live, and ends with a summary per host. Several -
 that fails does not stop the others.
 --check runs ansible-playbook --check --diff: a dry run that changes nothing.
 --out DIR: as for render (new, empty or rendered there before; else exit 2).
-Everything after -- (with npm run, the second --) goes to ansible-playbook, after the
-tool's own arguments: -K, --limit HOST, -v, --tags, --vault-id, --vault-password-file,
---ask-vault-pass, --forks N ... Refused (exit 2, with the reason): -i/--inventory (the
-tool writes the inventory), -C/--check (use the tool's --check), -e/--extra-vars (the
-environment file is the configuration), --syntax-check, --list-hosts/-tasks/-tags,
---help, --version (no play would run).
-  npm run provision -- --env prod -- -K --limit prod-eu -v
+${ANSIBLE_ARGS_HELP}  npm run provision -- --env prod -- -K --limit prod-eu -v
 
 Exit codes: 0 done, 1 invalid environment or a host failed, 2 usage error.
 `,

@@ -7,7 +7,7 @@ import { formatListing, humanBytes, parseListing } from '../ansible/listing.js';
 import { runPlaybook } from '../ansible/run.js';
 import type { PlayStats } from '../ansible/stats.js';
 import { ENV_FLAG, parseFlags, splitAnsibleArgs } from './args.js';
-import { displayPath, load, renderTo } from './commands.js';
+import { ANSIBLE_ARGS_HELP, displayPath, load, renderTo } from './commands.js';
 import { EXIT, UsageError, type Context } from './context.js';
 
 const HELP: Record<'backup' | 'backups' | 'restore', string> = {
@@ -16,13 +16,7 @@ const HELP: Record<'backup' | 'backups' | 'restore', string> = {
 Takes a backup now on the environment's host(s) through the same maintenance script,
 lock and log as cron (ansible-playbook backup.yml), then prints its log lines and the
 files it created (sizes in KiB, MiB, GiB).
-Everything after -- (with npm run, the second --) goes to ansible-playbook, after the
-tool's own arguments: -K, --limit HOST, -v, --tags, --vault-id, --vault-password-file,
---ask-vault-pass, --forks N ... Refused (exit 2, with the reason): -i/--inventory (the
-tool writes the inventory), -C/--check (use the tool's --check), -e/--extra-vars (the
-environment file is the configuration), --syntax-check, --list-hosts/-tasks/-tags,
---help, --version (no play would run).
-
+${ANSIBLE_ARGS_HELP}
 Exit codes: 0 backup taken, 1 invalid environment or the backup failed, 2 usage error.
 `,
   backups: `Usage: npm run backups -- --env <name|path> [--env ...] [--json] [--out DIR] [-- ANSIBLE-FLAGS]
@@ -31,13 +25,7 @@ Lists the backups on each host per kind (sqlite, mysql, config): timestamp, age,
 whether the file still matches its manifest's SHA-256, and the last run's status
 (ansible-playbook backups.yml). --json prints the same as JSON on stdout; Ansible's own
 output then goes to stderr. Sizes are in KiB, MiB, GiB; --json gives exact bytes.
-Everything after -- (with npm run, the second --) goes to ansible-playbook, after the
-tool's own arguments: -K, --limit HOST, -v, --tags, --vault-id, --vault-password-file,
---ask-vault-pass, --forks N ... Refused (exit 2, with the reason): -i/--inventory (the
-tool writes the inventory), -C/--check (use the tool's --check), -e/--extra-vars (the
-environment file is the configuration), --syntax-check, --list-hosts/-tasks/-tags,
---help, --version (no play would run).
-
+${ANSIBLE_ARGS_HELP}
 Exit codes: 0 listed, 1 invalid environment or a host could not be read, 2 usage error.
 `,
   restore: `Usage: npm run restore -- --env <name|path> [--env ...] [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes] [--from-dir DIR] [--out DIR] [-- ANSIBLE-FLAGS]
@@ -49,13 +37,7 @@ restores, and starts the tracker again; if a step fails, the safety backup is pu
 --from-dir uploads backup files (sqlite/ mysql/ config/ manifests/, as on a host) from
 this machine first: disaster recovery onto a freshly provisioned host.
 Runs ansible-playbook restore.yml.
-Everything after -- (with npm run, the second --) goes to ansible-playbook, after the
-tool's own arguments: -K, --limit HOST, -v, --tags, --vault-id, --vault-password-file,
---ask-vault-pass, --forks N ... Refused (exit 2, with the reason): -i/--inventory (the
-tool writes the inventory), -C/--check (use the tool's --check), -e/--extra-vars (the
-environment file is the configuration), --syntax-check, --list-hosts/-tasks/-tags,
---help, --version (no play would run).
-
+${ANSIBLE_ARGS_HELP}
 Exit codes: 0 restored (or plan shown), 1 invalid environment, refused or failed, 2 usage error.
 `,
 };

@@ -114,3 +114,13 @@ describe('the passed-through flags reach ansible-playbook', () => {
     expect(run.stdout).toMatch(/ -K --limit example\n/);
   });
 });
+
+describe('--help', () => {
+  it.each(['provision', 'backup', 'backups', 'restore'])('%s --help says what follows -- and what is refused', async (command) => {
+    const run = await cli([command, '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('[-- ANSIBLE-FLAGS]');
+    expect(run.stdout).toContain('Everything after -- (with npm run, the second --) goes to ansible-playbook');
+    expect(run.stdout).toContain('-i/--inventory (the\ntool writes the inventory)');
+  });
+});
