@@ -26,12 +26,15 @@ export interface PlaybookOptions {
   color: boolean;
   /** Passed as one JSON -e argument; never secrets (those live in the 0600 vars file). */
   extraVars?: Record<string, unknown>;
+  /** What the user put after a literal --, already checked by refusedAnsibleArg. */
+  ansibleArgs?: readonly string[];
 }
 
 export function playbookCommand(options: PlaybookOptions): PlaybookCommand {
   const args = [PLAYBOOKS[options.phase]];
   if (options.check) args.push('--check', '--diff');
   if (options.extraVars && Object.keys(options.extraVars).length > 0) args.push('--extra-vars', JSON.stringify(options.extraVars));
+  args.push(...(options.ansibleArgs ?? []));
   return {
     program: 'ansible-playbook',
     args,
@@ -54,4 +57,47 @@ function quote(word: string): string {
 /** The command as a shell line, for the log and --help; the env's stats file is left out. */
 export function formatCommand(command: PlaybookCommand): string {
   return `cd ${quote(command.cwd)} && ${[command.program, ...command.args].map(quote).join(' ')}`;
+}
+
+const RUNS_NOTHING = 'ansible-playbook then runs no play and the summary would call every host failed; run it in the rendered project instead (npm run render)';
+
+/** ansible-playbook's flags the tool sets itself, or that would defeat its summary, with why. */
+const REFUSED: Record<string, string> = {
+  '--inventory': 'the tool writes its own inventory from the environment files; pick hosts with --limit',
+  '--inventory-file': 'the tool writes its own inventory from the environment files; pick hosts with --limit',
+  '--check': "use the tool's own --check (before the --): it adds --diff and the summary then says nothing was changed",
+  '--extra-vars': "the environment file is the configuration; extra vars would override it (and restore's --at, --only, --yes)",
+  '--syntax-check': RUNS_NOTHING,
+  '--list-hosts': RUNS_NOTHING,
+  '--list-tasks': RUNS_NOTHING,
+  '--list-tags': RUNS_NOTHING,
+  '--help': RUNS_NOTHING,
+  '--version': RUNS_NOTHING,
+};
+
+const SHORT: Record<string, string> = { i: '--inventory', C: '--check', e: '--extra-vars', h: '--help' };
+
+/** ansible-playbook's short options that take a value: the rest of a cluster is that value. */
+const SHORT_WITH_VALUE = new Set(['i', 'e', 'l', 't', 'f', 'u', 'c', 'T', 'M']);
+
+/**
+ * Why one word after -- may not go to ansible-playbook, or undefined. Knows short
+ * clusters (-vK, -Ci) and, as ansible's argparse does, unambiguous long prefixes (--inv).
+ */
+export function refusedAnsibleArg(arg: string): string | undefined {
+  if (arg.startsWith('--')) {
+    const name = arg.split('=', 1)[0] ?? arg;
+    const exact = REFUSED[name];
+    if (exact) return exact;
+    if (name.length < 5) return undefined;
+    const prefixed = Object.keys(REFUSED).find((long) => long.startsWith(name));
+    return prefixed ? REFUSED[prefixed] : undefined;
+  }
+  if (!/^-[A-Za-z]/.test(arg)) return undefined;
+  for (const letter of arg.slice(1)) {
+    const long = SHORT[letter];
+    if (long) return REFUSED[long];
+    if (SHORT_WITH_VALUE.has(letter)) return undefined;
+  }
+  return undefined;
 }

@@ -51,6 +51,24 @@ export function parseListing(lines: readonly string[], lastRun: Record<string, u
   return { backups, lastRun };
 }
 
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/**
+ * A size in binary units for people: exact multiples whole ("1 KiB"), others with one
+ * decimal below 100 ("1.5 MiB", "2.0 GiB" for a little under 2 GiB). --json keeps bytes.
+ */
+export function humanBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 1024) return `${bytes} B`;
+  let unit = 0;
+  while (unit < UNITS.length - 1 && bytes >= 1024 ** (unit + 1)) unit++;
+  const value = bytes / 1024 ** unit;
+  if (Number.isInteger(value)) return `${value} ${UNITS[unit]}`;
+  const shown = value < 100 ? value.toFixed(1) : value.toFixed(0);
+  // 1023.97 KiB rounds to 1024: that is 1.0 MiB.
+  if (Number(shown) >= 1024 && unit < UNITS.length - 1) return `1.0 ${UNITS[unit + 1]}`;
+  return `${shown} ${UNITS[unit]}`;
+}
+
 function age(seconds: number): string {
   if (seconds < 3600) return `${Math.max(0, Math.round(seconds / 60))}m`;
   if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
@@ -64,7 +82,7 @@ export function formatListing(host: string, listing: HostBackups): string {
     if (entries.length === 0) continue;
     lines.push(`  ${kind}:`);
     for (const b of entries) {
-      lines.push(`    ${b.stamp}  ${age(b.ageSeconds).padStart(5)}  ${String(b.bytes).padStart(10)} B  ${b.checksum}  ${b.path}`);
+      lines.push(`    ${b.stamp}  ${age(b.ageSeconds).padStart(5)}  ${humanBytes(b.bytes).padStart(10)}  ${b.checksum}  ${b.path}`);
     }
   }
   if (listing.backups.length === 0) lines.push('  no backups');

@@ -8,9 +8,18 @@ import { loadSources } from '../render/sources.js';
 import { PROJECT_MARKER, replaceRefusal, writeProject } from '../render/write.js';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
 import { runPlaybook } from '../ansible/run.js';
-import { ENV_FLAG, parseFlags, requireEnvFlag } from './args.js';
+import { ENV_FLAG, noAnsibleArgs, parseFlags, requireEnvFlag, splitAnsibleArgs } from './args.js';
 import { EXIT, UsageError, type Context } from './context.js';
 import { describeEnv, describeRun, failedHosts } from './summary.js';
+
+/** The paragraph every command that runs ansible-playbook has in its --help. */
+export const ANSIBLE_ARGS_HELP = `Everything after -- (with npm run, the second --) goes to ansible-playbook, after the
+tool's own arguments: -K, --limit HOST, -v, --tags, --vault-id, --vault-password-file,
+--ask-vault-pass, --forks N ... Refused (exit 2, with the reason): -i/--inventory (the
+tool writes the inventory), -C/--check (use the tool's --check), -e/--extra-vars (the
+environment file is the configuration), --syntax-check, --list-hosts/-tasks/-tags,
+--help, --version (no play would run).
+`;
 
 export const HELP: Record<string, string> = {
   validate: `Usage: npm run validate -- --env <name|path> [--env ...]
@@ -32,7 +41,7 @@ parents and / are refused as a usage error before anything is written.
 
 Exit codes: 0 written, 1 invalid environment, 2 usage error (including a refused --out).
 `,
-  provision: `Usage: npm run provision -- --env <name|path> [--env ...] [--check] [--phase release|run|all] [--out DIR]
+  provision: `Usage: npm run provision -- --env <name|path> [--env ...] [--check] [--phase release|run|all] [--out DIR] [-- ANSIBLE-FLAGS]
 
 Validates, renders the Ansible project, then runs
   cd build/<env name>/ansible && ansible-playbook site.yml     (--phase all, default)
@@ -42,6 +51,7 @@ with Ansible's output streamed live, and ends with a summary per host. Several -
 that fails does not stop the others.
 --check runs ansible-playbook --check --diff: a dry run that changes nothing.
 --out DIR: as for render (new, empty or rendered there before; else exit 2).
+${ANSIBLE_ARGS_HELP}  npm run provision -- --env prod -- -K --limit prod-eu -v
 
 Exit codes: 0 done, 1 invalid environment or a host failed, 2 usage error.
 `,
@@ -58,6 +68,8 @@ Commands:
   restore    restore a verified backup (a dry run unless --yes)
 
 Run a command with --help for its options. Honours NO_COLOR.
+provision, backup, backups and restore pass what follows a literal -- to
+ansible-playbook: npm run provision -- --env prod -- -K --limit prod-eu
 `;
 
 /** One or more --env files, all valid and fit for one inventory, or an error naming why. */
@@ -92,7 +104,7 @@ export function buildName(names: readonly string[]): string {
 }
 
 export async function validateCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('validate', argv, { env: ENV_FLAG });
+  const flags = parseFlags('validate', noAnsibleArgs('validate', argv), { env: ENV_FLAG });
   if (flags.help) {
     ctx.stdout(HELP.validate ?? '');
     return EXIT.ok;
@@ -116,7 +128,7 @@ export async function renderTo(ctx: Context, loaded: readonly LoadedEnv[], out: 
 }
 
 export async function renderCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('render', argv, { env: ENV_FLAG, out: { type: 'string' } });
+  const flags = parseFlags('render', noAnsibleArgs('render', argv), { env: ENV_FLAG, out: { type: 'string' } });
   if (flags.help) {
     ctx.stdout(HELP.render ?? '');
     return EXIT.ok;
@@ -130,12 +142,14 @@ export async function renderCommand(argv: string[], ctx: Context): Promise<numbe
 const PHASES: readonly Phase[] = ['release', 'run', 'all'];
 
 export async function provisionCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('provision', argv, {
+  const { own, ansible } = splitAnsibleArgs('provision', argv);
+  const options = {
     env: ENV_FLAG,
     out: { type: 'string' },
     check: { type: 'boolean' },
     phase: { type: 'string' },
-  });
+  } as const;
+  const flags = parseFlags('provision', own, options);
   if (flags.help) {
     ctx.stdout(HELP.provision ?? '');
     return EXIT.ok;
@@ -146,9 +160,9 @@ export async function provisionCommand(argv: string[], ctx: Context): Promise<nu
   const projectDir = await renderTo(ctx, loaded, flags.out);
   const check = flags.check ?? false;
   const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true;
-  const shown = playbookCommand({ projectDir: displayPath(ctx, projectDir), phase, check, color, statsFile: '' });
+  const shown = playbookCommand({ projectDir: displayPath(ctx, projectDir), phase, check, color, statsFile: '', ansibleArgs: ansible });
   ctx.stdout(`Running: ${formatCommand(shown)}\n`);
-  const result = await runPlaybook({ projectDir, phase, check, color });
+  const result = await runPlaybook({ projectDir, phase, check, color, ansibleArgs: ansible });
   if (result.error) {
     ctx.stderr(`provision: ${result.error}\n`);
     return EXIT.failed;

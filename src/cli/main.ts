@@ -4,6 +4,7 @@ import { EnvError, printable } from '../env/errors.js';
 import { PACKAGE_ROOT } from '../render/sources.js';
 import { MAIN_HELP, provisionCommand, renderCommand, validateCommand } from './commands.js';
 import { backupCommand, backupsCommand, restoreCommand } from './operations.js';
+import { npmHint } from './args.js';
 import { EXIT, UsageError, type Context } from './context.js';
 
 const COMMANDS: Record<string, (argv: string[], ctx: Context) => Promise<number>> = {
@@ -27,7 +28,8 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     return await command(rest, ctx);
   } catch (error) {
     if (error instanceof UsageError) {
-      ctx.stderr(`error: ${printable(error.message)}\nRun with --help for usage.\n`);
+      const hint = npmHint(name, ctx.env, rest);
+      ctx.stderr(`error: ${printable(error.message)}\n${hint ? `${printable(hint)}\n` : ''}Run with --help for usage.\n`);
       return EXIT.usage;
     }
     if (error instanceof EnvError) {

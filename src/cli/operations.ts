@@ -3,32 +3,32 @@
 // runs one playbook and reports what the role handed back through set_stats.
 import path from 'node:path';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
-import { formatListing, parseListing } from '../ansible/listing.js';
+import { formatListing, humanBytes, parseListing } from '../ansible/listing.js';
 import { runPlaybook } from '../ansible/run.js';
 import type { PlayStats } from '../ansible/stats.js';
-import { ENV_FLAG, parseFlags } from './args.js';
-import { displayPath, load, renderTo } from './commands.js';
+import { ENV_FLAG, parseFlags, splitAnsibleArgs } from './args.js';
+import { ANSIBLE_ARGS_HELP, displayPath, load, renderTo } from './commands.js';
 import { EXIT, UsageError, type Context } from './context.js';
 
 const HELP: Record<'backup' | 'backups' | 'restore', string> = {
-  backup: `Usage: npm run backup -- --env <name|path> [--env ...] [--out DIR]
+  backup: `Usage: npm run backup -- --env <name|path> [--env ...] [--out DIR] [-- ANSIBLE-FLAGS]
 
 Takes a backup now on the environment's host(s) through the same maintenance script,
 lock and log as cron (ansible-playbook backup.yml), then prints its log lines and the
-files it created.
-
+files it created (sizes in KiB, MiB, GiB).
+${ANSIBLE_ARGS_HELP}
 Exit codes: 0 backup taken, 1 invalid environment or the backup failed, 2 usage error.
 `,
-  backups: `Usage: npm run backups -- --env <name|path> [--env ...] [--json] [--out DIR]
+  backups: `Usage: npm run backups -- --env <name|path> [--env ...] [--json] [--out DIR] [-- ANSIBLE-FLAGS]
 
 Lists the backups on each host per kind (sqlite, mysql, config): timestamp, age, size,
 whether the file still matches its manifest's SHA-256, and the last run's status
 (ansible-playbook backups.yml). --json prints the same as JSON on stdout; Ansible's own
-output then goes to stderr.
-
+output then goes to stderr. Sizes are in KiB, MiB, GiB; --json gives exact bytes.
+${ANSIBLE_ARGS_HELP}
 Exit codes: 0 listed, 1 invalid environment or a host could not be read, 2 usage error.
 `,
-  restore: `Usage: npm run restore -- --env <name|path> [--env ...] [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes] [--from-dir DIR] [--out DIR]
+  restore: `Usage: npm run restore -- --env <name|path> [--env ...] [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes] [--from-dir DIR] [--out DIR] [-- ANSIBLE-FLAGS]
 
 Without --yes: prints what would be restored, from which files, and what it would
 replace; changes nothing. With --yes: verifies the backup's checksums (a corrupt backup
@@ -37,18 +37,29 @@ restores, and starts the tracker again; if a step fails, the safety backup is pu
 --from-dir uploads backup files (sqlite/ mysql/ config/ manifests/, as on a host) from
 this machine first: disaster recovery onto a freshly provisioned host.
 Runs ansible-playbook restore.yml.
-
+${ANSIBLE_ARGS_HELP}
 Exit codes: 0 restored (or plan shown), 1 invalid environment, refused or failed, 2 usage error.
 `,
 };
 
-async function operate(ctx: Context, command: string, envRef: unknown, out: unknown, phase: Phase, extraVars: Record<string, unknown>, quiet = false) {
-  const loaded = await load(command, ctx, envRef);
+interface Operation {
+  command: string;
+  phase: Phase;
+  flags: Record<string, unknown>;
+  ansibleArgs: readonly string[];
+  extraVars: Record<string, unknown>;
+  quiet?: boolean;
+}
+
+async function operate(ctx: Context, op: Operation) {
+  const { command, phase, extraVars, ansibleArgs, quiet = false } = op;
+  const loaded = await load(command, ctx, op.flags.env);
+  const out = op.flags.out;
   const projectDir = await renderTo(ctx, loaded, out);
   const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true && !quiet;
-  const shown = playbookCommand({ projectDir: displayPath(ctx, projectDir), phase, check: false, color, statsFile: '', extraVars });
+  const shown = playbookCommand({ projectDir: displayPath(ctx, projectDir), phase, check: false, color, statsFile: '', extraVars, ansibleArgs });
   (quiet ? ctx.stderr : ctx.stdout)(`Running: ${formatCommand(shown)}\n`);
-  return runPlaybook({ projectDir, phase, check: false, color, extraVars, quiet });
+  return runPlaybook({ projectDir, phase, check: false, color, extraVars, ansibleArgs, quiet });
 }
 
 /** Ansible turns a templated string that looks like JSON into a dict, so accept both. */
@@ -75,12 +86,14 @@ function failed(stats: PlayStats | undefined, exitCode: number): boolean {
 }
 
 export async function backupCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('backup', argv, { env: ENV_FLAG, out: { type: 'string' } });
+  const { own, ansible } = splitAnsibleArgs('backup', argv);
+  const options = { env: ENV_FLAG, out: { type: 'string' } } as const;
+  const flags = parseFlags('backup', own, options);
   if (flags.help) {
     ctx.stdout(HELP.backup);
     return EXIT.ok;
   }
-  const result = await operate(ctx, 'backup', flags.env, flags.out, 'backup', {});
+  const result = await operate(ctx, { command: 'backup', phase: 'backup', flags, ansibleArgs: ansible, extraVars: {} });
   if (result.error) {
     ctx.stderr(`backup: ${result.error}\n`);
     return EXIT.failed;
@@ -89,18 +102,20 @@ export async function backupCommand(argv: string[], ctx: Context): Promise<numbe
   for (const [host, data] of Object.entries(result.stats?.custom ?? {})) {
     const status = statusOf(data.tracker_backup_status);
     if (!status) ctx.stdout(`${host}: no status recorded\n`);
-    for (const file of (status?.files ?? []) as { path: string; bytes: number }[]) ctx.stdout(`${host}: created ${file.path} (${file.bytes} bytes)\n`);
+    for (const file of (status?.files ?? []) as { path: string; bytes: number }[]) ctx.stdout(`${host}: created ${file.path} (${humanBytes(file.bytes)})\n`);
   }
   return failed(result.stats, result.exitCode) ? EXIT.failed : EXIT.ok;
 }
 
 export async function backupsCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('backups', argv, { env: ENV_FLAG, out: { type: 'string' }, json: { type: 'boolean' } });
+  const { own, ansible } = splitAnsibleArgs('backups', argv);
+  const options = { env: ENV_FLAG, out: { type: 'string' }, json: { type: 'boolean' } } as const;
+  const flags = parseFlags('backups', own, options);
   if (flags.help) {
     ctx.stdout(HELP.backups);
     return EXIT.ok;
   }
-  const result = await operate(ctx, 'backups', flags.env, flags.out, 'backups', {}, flags.json ?? false);
+  const result = await operate(ctx, { command: 'backups', phase: 'backups', flags, ansibleArgs: ansible, extraVars: {}, quiet: flags.json ?? false });
   if (result.error) {
     ctx.stderr(`backups: ${result.error}\n`);
     return EXIT.failed;
@@ -116,14 +131,16 @@ export async function backupsCommand(argv: string[], ctx: Context): Promise<numb
 }
 
 export async function restoreCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('restore', argv, {
+  const { own, ansible } = splitAnsibleArgs('restore', argv);
+  const options = {
     env: ENV_FLAG,
     out: { type: 'string' },
     at: { type: 'string' },
     only: { type: 'string' },
     yes: { type: 'boolean' },
     'from-dir': { type: 'string' },
-  });
+  } as const;
+  const flags = parseFlags('restore', own, options);
   if (flags.help) {
     ctx.stdout(HELP.restore);
     return EXIT.ok;
@@ -138,7 +155,7 @@ export async function restoreCommand(argv: string[], ctx: Context): Promise<numb
     tracker_backup_restore_yes: flags.yes ?? false,
   };
   if (flags['from-dir']) extraVars.tracker_backup_restore_from_dir = path.resolve(ctx.cwd, flags['from-dir']);
-  const result = await operate(ctx, 'restore', flags.env, flags.out, 'restore', extraVars);
+  const result = await operate(ctx, { command: 'restore', phase: 'restore', flags, ansibleArgs: ansible, extraVars });
   if (result.error) {
     ctx.stderr(`restore: ${result.error}\n`);
     return EXIT.failed;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatListing, parseListing } from '../../src/ansible/listing.js';
+import { formatListing, humanBytes, parseListing } from '../../src/ansible/listing.js';
 
 const NOW = new Date('2026-02-10T03:00:00Z');
 const A = 'a'.repeat(64);
@@ -40,7 +40,26 @@ describe('parseListing', () => {
 
   it('formats one line per backup and the last run', () => {
     const text = formatListing('host-a', listing);
-    expect(text).toContain('  sqlite:\n    20260208_030000     2d        4000 B  legacy (no manifest)  sqlite/sqlite_20260208_030000.db.gz');
+    expect(text).toContain('  sqlite:\n    20260208_030000     2d     3.9 KiB  legacy (no manifest)  sqlite/sqlite_20260208_030000.db.gz');
     expect(text).toContain('last run: success (exit code 0) at 2026-02-09T03:00:09Z, tracker down 3.1s');
+  });
+});
+
+describe('humanBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [1, '1 B'],
+    [1023, '1023 B'],
+    [1024, '1 KiB'],
+    [1536, '1.5 KiB'],
+    [4000, '3.9 KiB'],
+    [1024 * 1024 - 1, '1.0 MiB'],
+    [1.5 * 1024 ** 2, '1.5 MiB'],
+    [150.4 * 1024 ** 2, '150 MiB'],
+    [2 * 1024 ** 3 - 1000, '2.0 GiB'],
+    [2 * 1024 ** 3, '2 GiB'],
+    [3 * 1024 ** 4, '3 TiB'],
+  ])('%d bytes -> %s', (bytes, text) => {
+    expect(humanBytes(bytes)).toBe(text);
   });
 });

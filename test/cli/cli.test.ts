@@ -71,13 +71,13 @@ describe('validate', () => {
 
   it.each([
     [['validate'], '--env <name|path> is required'],
-    [['validate', '--env', 'example', '--bogus'], "Unknown option '--bogus'"],
+    [['validate', '--env', 'example', '--bogus'], 'validate: unknown flag --bogus (known: --env, --help)'],
     [['validate', '--env', 'example', 'stray'], 'unexpected argument "stray"'],
     [['provision', '--env', 'example', '--phase', 'deploy'], '--phase must be release, run or all'],
     [['frobnicate'], 'unknown command "frobnicate"'],
     [['restore', '--env', 'example', '--at', 'yesterday'], '--at takes YYYYMMDD_HHMMSS or latest'],
     [['restore', '--env', 'example', '--only', 'everything'], '--only takes database or config'],
-    [['backups', '--env', 'example', '--jsn'], "Unknown option '--jsn'"],
+    [['backups', '--env', 'example', '--jsn'], 'backups: unknown flag --jsn; did you mean --json?'],
   ])('exits 2 on usage error %j, in one line without a stack trace', async (argv, message) => {
     const run = await cli(argv);
     expect(run.code).toBe(2);

@@ -62,7 +62,7 @@ describe('backup now and list', () => {
     const run = await cli(['backup', '--env', one().envFile], one());
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('Backup maintenance completed (exit code: 0)');
-    expect(run.stdout).toMatch(/created sqlite\/sqlite_\d{8}_\d{6}\.db\.gz \(\d+ bytes\)/);
+    expect(run.stdout).toMatch(/created sqlite\/sqlite_\d{8}_\d{6}\.db\.gz \(\d+(\.\d)? (B|KiB|MiB|GiB)\)/);
     expect(run.stdout).toMatch(/created config\/config_\d{8}_\d{6}\.tar\.gz/);
   });
 
