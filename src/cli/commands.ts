@@ -7,7 +7,6 @@ import { fleetIssues, renderProject } from '../render/project.js';
 import { loadSources } from '../render/sources.js';
 import { PROJECT_MARKER, replaceRefusal, writeProject } from '../render/write.js';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
-import { runPlaybook } from '../ansible/run.js';
 import { ENV_FLAG, parseFlags, requireEnvFlag } from './args.js';
 import { EXIT, UsageError, type Context } from './context.js';
 import { describeEnv, describeRun, failedHosts } from './summary.js';
@@ -57,12 +56,16 @@ Commands:
   backups    list the backups on each host (--json for scripts)
   restore    restore a verified backup (a dry run unless --yes)
 
-Run a command with --help for its options. Honours NO_COLOR.
+Every command takes --project-dir DIR: where envs/<name>.json and build/ are
+(default: the current directory).
+
+Run a command with --help for its options. --version prints the version.
+Honours NO_COLOR.
 `;
 
 /** One or more --env files, all valid and fit for one inventory, or an error naming why. */
 export async function load(command: string, ctx: Context, refs: unknown): Promise<LoadedEnv[]> {
-  const files = requireEnvFlag(command, refs).map((ref) => resolveEnvPath(ref, ctx.root, ctx.cwd));
+  const files = requireEnvFlag(command, refs).map((ref) => resolveEnvPath(ref, ctx.projectDir, ctx.cwd));
   const loaded: LoadedEnv[] = [];
   // Every file is read and checked before anything is written.
   for (const file of files) loaded.push(await loadEnv(file));
@@ -104,7 +107,7 @@ export async function validateCommand(argv: string[], ctx: Context): Promise<num
 export async function renderTo(ctx: Context, loaded: readonly LoadedEnv[], out: unknown): Promise<string> {
   // Several environments share one project, named after all of them.
   const name = buildName(loaded.map((l) => l.env.environment.name));
-  const outDir = typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.root, 'build', name, 'ansible');
+  const outDir = typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.projectDir, 'build', name, 'ansible');
   if (typeof out === 'string') {
     const refusal = await replaceRefusal(outDir, { 'the current directory': ctx.cwd, 'the tracker-backup package': ctx.root });
     if (refusal) throw new UsageError(`--out ${out}: ${refusal}; it would be replaced whole, so nothing was written`);
@@ -148,6 +151,8 @@ export async function provisionCommand(argv: string[], ctx: Context): Promise<nu
   const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true;
   const shown = playbookCommand({ projectDir: displayPath(ctx, projectDir), phase, check, color, statsFile: '' });
   ctx.stdout(`Running: ${formatCommand(shown)}\n`);
+  // execa is loaded only by the commands that run Ansible.
+  const { runPlaybook } = await import('../ansible/run.js');
   const result = await runPlaybook({ projectDir, phase, check, color });
   if (result.error) {
     ctx.stderr(`provision: ${result.error}\n`);
