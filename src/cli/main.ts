@@ -96,13 +96,24 @@ function unexpected(error: unknown, ctx: Context): number {
   return EXIT.failed;
 }
 
+/**
+ * The directory the user ran the command from. `npm run validate` (this package's own
+ * aliases) changes into the package directory first; INIT_CWD is where the user was.
+ * Anywhere else the process's directory is the caller's: npx does not change it, and
+ * another package's npm script runs in that package, which is where its author expects
+ * envs/ to be (INIT_CWD would be whichever subdirectory npm was started in).
+ */
+export function callerDir(env: NodeJS.ProcessEnv, processCwd: string): string {
+  return env.npm_package_name === 'tracker-backup' && env.INIT_CWD ? env.INIT_CWD : processCwd;
+}
+
 export function processContext(): Context {
+  const cwd = callerDir(process.env, process.cwd());
   return {
-    // npm run changes into the package directory; INIT_CWD is where the user was.
-    cwd: process.env.INIT_CWD ?? process.cwd(),
+    cwd,
     root: PACKAGE_ROOT,
     // envs/ and build/ are the caller's unless --project-dir says otherwise (main).
-    projectDir: process.env.INIT_CWD ?? process.cwd(),
+    projectDir: cwd,
     env: process.env,
     now: () => new Date(),
     stdout: (text) => process.stdout.write(text),

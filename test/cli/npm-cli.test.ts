@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main, splitProjectDir } from '../../src/cli/main.js';
+import { callerDir, main, splitProjectDir } from '../../src/cli/main.js';
 import type { Context } from '../../src/cli/context.js';
 import { exampleEnv, ROOT } from '../helpers.js';
 
@@ -46,6 +46,17 @@ describe('splitProjectDir', () => {
       expect(() => splitProjectDir(argv, cwd)).toThrow('--project-dir needs a directory');
     },
   );
+});
+
+describe('callerDir', () => {
+  it.each([
+    ['our own npm run alias: where the user was', { npm_package_name: 'tracker-backup', INIT_CWD: '/home/op/ops' }, '/srv/pkg', '/home/op/ops'],
+    ['npx in this package: its own directory', { npm_package_name: 'tracker-backup', npm_lifecycle_event: 'npx', INIT_CWD: '/srv/pkg/sub' }, '/srv/pkg/sub', '/srv/pkg/sub'],
+    ["another package's npm script: that package, not INIT_CWD", { npm_package_name: 'site-ops', INIT_CWD: '/srv/site/sub' }, '/srv/site', '/srv/site'],
+    ['no npm at all: the process directory', {}, '/srv/site', '/srv/site'],
+  ])('%s', (_, env, processCwd, expected) => {
+    expect(callerDir(env, processCwd)).toBe(expected);
+  });
 });
 
 describe('the CLI in-process', () => {
@@ -103,6 +114,13 @@ describe('the compiled CLI', () => {
     // The role and playbooks come from the package; the project lands in the caller's build/.
     expect(existsSync(path.join(project, 'build/my-deployment/ansible/roles/tracker_backup/tasks/main.yml'))).toBe(true);
     expect(existsSync(path.join(project, 'build/my-deployment/ansible/site.yml'))).toBe(true);
+  });
+
+  it('npm run validate (the tsx alias) started elsewhere reads envs/ from where it was started', async () => {
+    const project = projectWithEnv();
+    const run = await execa('npm', ['--prefix', ROOT, 'run', '--silent', 'validate', '--', '--env', 'site'], { cwd: project, reject: false, env: { NO_COLOR: '1' } });
+    expect(run.stderr).toBe('');
+    expect([run.exitCode, run.stdout.split('\n')[0]]).toEqual([0, 'envs/site.json is valid.']);
   });
 
   it('npm pack ships dist, the role, the playbooks, the templates and the schema, and nothing heavy', async () => {
