@@ -2,9 +2,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { printable } from '../env/errors.js';
+import { fleetIssues } from '../env/hosts.js';
 import { loadEnv, resolveEnvPath, type LoadedEnv } from '../env/load.js';
-import { fleetIssues, renderProject } from '../render/project.js';
-import { loadSources } from '../render/sources.js';
 import { PROJECT_MARKER, replaceRefusal, writeProject } from '../render/write.js';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
 import { ENV_FLAG, parseFlags, requireEnvFlag } from './args.js';
@@ -113,6 +112,8 @@ export async function renderTo(ctx: Context, loaded: readonly LoadedEnv[], out: 
     if (refusal) throw new UsageError(`--out ${out}: ${refusal}; it would be replaced whole, so nothing was written`);
   }
   const envs = loaded.map((l) => l.env);
+  // The renderer (eta, yaml) is loaded only by the commands that write a project.
+  const [{ renderProject }, { loadSources }] = await Promise.all([import('../render/project.js'), import('../render/sources.js')]);
   const project = renderProject(envs, await loadSources(ctx.cwd, ctx.root));
   await writeProject(outDir, project);
   return outDir;

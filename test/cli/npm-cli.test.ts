@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { callerDir, main, splitProjectDir } from '../../src/cli/main.js';
@@ -114,6 +115,19 @@ describe('the compiled CLI', () => {
     // The role and playbooks come from the package; the project lands in the caller's build/.
     expect(existsSync(path.join(project, 'build/my-deployment/ansible/roles/tracker_backup/tasks/main.yml'))).toBe(true);
     expect(existsSync(path.join(project, 'build/my-deployment/ansible/site.yml'))).toBe(true);
+  });
+
+  it('loads only what a command needs: validate neither the renderer (eta, yaml) nor execa, render no execa', async () => {
+    const hook = pathToFileURL(path.join(ROOT, 'test/fixtures/log-packages.mjs')).href;
+    const register = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(hook)});`;
+    const packages = async (args: string[]) => {
+      const run = await execa('node', ['--import', register, bin, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1' } });
+      expect(run.exitCode).toBe(0);
+      return [...new Set(run.stderr.match(/(?<=^loaded package ).*$/gm) ?? [])].sort();
+    };
+    expect(await packages(['validate', '--env', 'example'])).toEqual(['zod']);
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-npm-out-')), 'ansible');
+    expect(await packages(['render', '--env', 'example', '--out', out])).toEqual(['eta', 'yaml', 'zod']);
   });
 
   it('npm run validate (the tsx alias) started elsewhere reads envs/ from where it was started', async () => {
