@@ -94,9 +94,9 @@ describe('the CLI in-process', () => {
 
 describe('the compiled CLI', () => {
   const bin = path.join(ROOT, 'dist/cli/bin.js');
-  // A process started the way an installed bin is: from elsewhere, without npm's INIT_CWD.
+  // A process started the way an installed bin is: from elsewhere, outside this package's npm run.
   const node = (args: string[], cwd: string) =>
-    execa('node', [bin, ...args], { cwd, reject: false, env: { NO_COLOR: '1', INIT_CWD: undefined }, extendEnv: true });
+    execa('node', [bin, ...args], { cwd, reject: false, env: { NO_COLOR: '1', INIT_CWD: undefined, npm_package_name: undefined } });
 
   beforeAll(async () => {
     await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
