@@ -2,12 +2,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { printable } from '../env/errors.js';
+import { fleetIssues } from '../env/hosts.js';
 import { loadEnv, resolveEnvPath, type LoadedEnv } from '../env/load.js';
-import { fleetIssues, renderProject } from '../render/project.js';
-import { loadSources } from '../render/sources.js';
 import { PROJECT_MARKER, replaceRefusal, writeProject } from '../render/write.js';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
-import { runPlaybook } from '../ansible/run.js';
 import { ENV_FLAG, noAnsibleArgs, parseFlags, requireEnvFlag, splitAnsibleArgs } from './args.js';
 import { EXIT, UsageError, type Context } from './context.js';
 import { describeEnv, describeRun, failedHosts } from './summary.js';
@@ -67,14 +65,18 @@ Commands:
   backups    list the backups on each host (--json for scripts)
   restore    restore a verified backup (a dry run unless --yes)
 
-Run a command with --help for its options. Honours NO_COLOR.
+Every command takes --project-dir DIR: where envs/<name>.json and build/ are
+(default: the current directory).
 provision, backup, backups and restore pass what follows a literal -- to
 ansible-playbook: npm run provision -- --env prod -- -K --limit prod-eu
+
+Run a command with --help for its options. --version prints the version.
+Honours NO_COLOR.
 `;
 
 /** One or more --env files, all valid and fit for one inventory, or an error naming why. */
 export async function load(command: string, ctx: Context, refs: unknown): Promise<LoadedEnv[]> {
-  const files = requireEnvFlag(command, refs).map((ref) => resolveEnvPath(ref, ctx.root, ctx.cwd));
+  const files = requireEnvFlag(command, refs).map((ref) => resolveEnvPath(ref, ctx.projectDir, ctx.cwd));
   const loaded: LoadedEnv[] = [];
   // Every file is read and checked before anything is written.
   for (const file of files) loaded.push(await loadEnv(file));
@@ -116,12 +118,14 @@ export async function validateCommand(argv: string[], ctx: Context): Promise<num
 export async function renderTo(ctx: Context, loaded: readonly LoadedEnv[], out: unknown): Promise<string> {
   // Several environments share one project, named after all of them.
   const name = buildName(loaded.map((l) => l.env.environment.name));
-  const outDir = typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.root, 'build', name, 'ansible');
+  const outDir = typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.projectDir, 'build', name, 'ansible');
   if (typeof out === 'string') {
     const refusal = await replaceRefusal(outDir, { 'the current directory': ctx.cwd, 'the tracker-backup package': ctx.root });
     if (refusal) throw new UsageError(`--out ${out}: ${refusal}; it would be replaced whole, so nothing was written`);
   }
   const envs = loaded.map((l) => l.env);
+  // The renderer (eta, yaml) is loaded only by the commands that write a project.
+  const [{ renderProject }, { loadSources }] = await Promise.all([import('../render/project.js'), import('../render/sources.js')]);
   const project = renderProject(envs, await loadSources(ctx.cwd, ctx.root));
   await writeProject(outDir, project);
   return outDir;
@@ -162,6 +166,8 @@ export async function provisionCommand(argv: string[], ctx: Context): Promise<nu
   const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true;
   const shown = playbookCommand({ projectDir: displayPath(ctx, projectDir), phase, check, color, statsFile: '', ansibleArgs: ansible });
   ctx.stdout(`Running: ${formatCommand(shown)}\n`);
+  // execa is loaded only by the commands that run Ansible.
+  const { runPlaybook } = await import('../ansible/run.js');
   const result = await runPlaybook({ projectDir, phase, check, color, ansibleArgs: ansible });
   if (result.error) {
     ctx.stderr(`provision: ${result.error}\n`);

@@ -3,8 +3,10 @@
 export interface Context {
   /** Where relative --env and --out paths are resolved (the caller's directory). */
   cwd: string;
-  /** The package root: envs/<name>.json and build/ live here. */
+  /** The package root: the role, playbooks and templates a project is built from. */
   root: string;
+  /** Where envs/<name>.json and build/ live: the caller's directory, or --project-dir. */
+  projectDir: string;
   env: NodeJS.ProcessEnv;
   now: () => Date;
   stdout: (text: string) => void;

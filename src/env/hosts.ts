@@ -40,3 +40,24 @@ export function hostsOf(env: EnvFile): Host[] {
   if (!env.instance) throw new Error(`environment ${env.environment.name} has no instance`);
   return [{ name: env.environment.name, address: env.instance.host, port: ssh.port, user: ssh.username, privateKey: ssh.private_key_path }];
 }
+
+/** Refuses a set of environments that would collide in one inventory. */
+export function fleetIssues(envs: readonly EnvFile[]): string[] {
+  const issues: string[] = [];
+  const envNames = new Set<string>();
+  const hostNames = new Set<string>();
+  const addresses = new Map<string, string>();
+  for (const env of envs) {
+    if (envNames.has(env.environment.name)) issues.push(`environment name "${env.environment.name}" is given twice`);
+    envNames.add(env.environment.name);
+    for (const host of hostsOf(env)) {
+      if (hostNames.has(host.name)) issues.push(`Ansible host "${host.name}" would be defined twice`);
+      hostNames.add(host.name);
+      const earlier = addresses.get(hostKey(host.address, host.port));
+      if (earlier !== undefined && earlier !== host.name) {
+        issues.push(`Ansible hosts "${earlier}" and "${host.name}" are both ${host.address} port ${host.port}; ${ONE_PER_HOST}`);
+      } else addresses.set(hostKey(host.address, host.port), host.name);
+    }
+  }
+  return issues;
+}

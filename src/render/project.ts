@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { Eta } from 'eta';
 import { Document, isScalar, type Scalar, type ScalarTag, type Tags } from 'yaml';
-import { hostKey, hostsOf, ONE_PER_HOST } from '../env/hosts.js';
+import { fleetIssues, hostsOf } from '../env/hosts.js';
 import type { EnvFile } from '../env/schema.js';
 import { roleVars } from './vars.js';
 
@@ -116,27 +116,6 @@ function inventory(envs: readonly EnvFile[], cwd: string): Record<string, unknow
     };
   }
   return { all: { children: { [GROUP]: { children } } } };
-}
-
-/** Refuses a set of environments that would collide in one inventory. */
-export function fleetIssues(envs: readonly EnvFile[]): string[] {
-  const issues: string[] = [];
-  const envNames = new Set<string>();
-  const hostNames = new Set<string>();
-  const addresses = new Map<string, string>();
-  for (const env of envs) {
-    if (envNames.has(env.environment.name)) issues.push(`environment name "${env.environment.name}" is given twice`);
-    envNames.add(env.environment.name);
-    for (const host of hostsOf(env)) {
-      if (hostNames.has(host.name)) issues.push(`Ansible host "${host.name}" would be defined twice`);
-      hostNames.add(host.name);
-      const earlier = addresses.get(hostKey(host.address, host.port));
-      if (earlier !== undefined && earlier !== host.name) {
-        issues.push(`Ansible hosts "${earlier}" and "${host.name}" are both ${host.address} port ${host.port}; ${ONE_PER_HOST}`);
-      } else addresses.set(hostKey(host.address, host.port), host.name);
-    }
-  }
-  return issues;
 }
 
 export function renderProject(input: EnvFile | readonly EnvFile[], sources: ProjectSources): Project {

@@ -20,6 +20,7 @@ async function cli(argv: string[], cwd = ROOT): Promise<Run> {
   const ctx: Context = {
     cwd,
     root: ROOT,
+    projectDir: ROOT,
     env: { NO_COLOR: '1' },
     now: () => new Date('2026-02-03T00:00:00Z'),
     stdout: (t) => (stdout += t),
@@ -191,6 +192,7 @@ describe('issue 9: environment-file validation', () => {
       const code = await main(['validate', '--env', 'example'], {
         cwd: ROOT,
         root: ROOT,
+        projectDir: ROOT,
         env: debug ? { TRACKER_BACKUP_DEBUG: '1' } : {},
         now: () => {
           throw new Error('clock unavailable\u001b[2J\nsecond line of the message');

@@ -12,6 +12,7 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const ctx: Context = {
     cwd: ROOT,
     root: ROOT,
+    projectDir: ROOT,
     env: { NO_COLOR: '1', ...env },
     now: () => new Date('2026-02-03T00:00:00Z'),
     stdout: (t) => (stdout += t),

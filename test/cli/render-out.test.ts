@@ -12,7 +12,7 @@ import { exampleEnv, ROOT, withValue } from '../helpers.js';
 async function cli(argv: string[], cwd: string, root = ROOT) {
   let stdout = '';
   let stderr = '';
-  const ctx: Context = { cwd, root, env: { NO_COLOR: '1' }, now: () => new Date('2026-02-03T00:00:00Z'), stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
+  const ctx: Context = { cwd, root, projectDir: root, env: { NO_COLOR: '1' }, now: () => new Date('2026-02-03T00:00:00Z'), stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
   const code = await main(argv, ctx);
   return { code, stdout, stderr };
 }

@@ -307,6 +307,7 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
   const ctx: Context = {
     cwd: work,
     root: ROOT,
+    projectDir: ROOT,
     env: { NO_COLOR: '1' },
     now: () => new Date('2026-02-03T00:00:00Z'),
     stdout: (t) => (out += t),

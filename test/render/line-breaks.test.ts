@@ -22,7 +22,7 @@ const INJECTION = 'ansible_ssh_executable: pwned';
 async function cli(argv: string[], cwd: string) {
   let stdout = '';
   let stderr = '';
-  const ctx: Context = { cwd, root: ROOT, env: { NO_COLOR: '1' }, now: () => new Date('2026-02-03T00:00:00Z'), stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
+  const ctx: Context = { cwd, root: ROOT, projectDir: ROOT, env: { NO_COLOR: '1' }, now: () => new Date('2026-02-03T00:00:00Z'), stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
   const code = await main(argv, ctx);
   return { code, stdout, stderr };
 }
