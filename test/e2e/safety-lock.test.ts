@@ -249,8 +249,12 @@ describe('a tracker left stopped by a killed run (item 14)', () => {
     const pid = (await execa('docker', ['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim();
     // A paused tracker cannot act on the stop signal (SIGINT): the run waits out its stop
     // timeout, a window in which it is killed. The signal is pending on the paused process
-    // (ShdPnd in /proc) once the run has sent it; resumed, the tracker takes it and exits.
-    const pending = async () => /^ShdPnd:\s*0*[1-9a-f]/m.test(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''));
+    // (bit 2, SIGINT, of ShdPnd in /proc; others such as SIGCHLD gather there too) once the
+    // run has sent it; resumed, the tracker takes it and exits.
+    const pending = async () => {
+      const mask = /^ShdPnd:\s*([0-9a-f]+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''))?.[1];
+      return mask !== undefined && (BigInt(`0x${mask}`) & 2n) !== 0n;
+    };
     await execa('kill', ['-STOP', pid]);
     try {
       await startDetached();
