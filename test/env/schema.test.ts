@@ -169,7 +169,7 @@ describe("the deployer's minimal backup section (issue 9, item 4)", () => {
   it('gives the SQLite example no compose network (database_network exists only beside MySQL)', () => {
     const example = exampleEnv();
     expect(example.tracker.core.database.driver).toBe('sqlite3');
-    expect(example.backup.compose_networks).toBeUndefined();
+    expect(example.backup?.compose_networks).toBeUndefined();
     expect(readFileSync(path.join(ROOT, 'docs/environment.md'), 'utf8').split('## Example')[1]).not.toContain('database_network');
   });
 });
