@@ -7,7 +7,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/{env,render,ansible,cli,role}/**/*.test.ts'], testTimeout: 60_000 },
+        test: { name: 'unit', include: ['test/{env,render,ansible,cli,role,lint}/**/*.test.ts'], testTimeout: 60_000 },
       },
       {
         extends: true,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# lint.sh: static checks of everything that is not TypeScript: ansible-lint (production
-# profile), yamllint, boolean role variables read only through `| bool` (lint-bools.py),
-# and bash -n plus shellcheck on every shell script we ship or run.
+# lint.sh: the static checks: ESLint with typescript-eslint's type-checked rules on the
+# TypeScript (eslint.config.js), ansible-lint (production profile), yamllint, boolean role
+# variables read only through `| bool` (lint-bools.py), and bash -n plus shellcheck on
+# every shell script we ship or run.
 # Run from anywhere on a machine prepared by scripts/setup.sh. Exits non-zero on any finding.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ shell_scripts() {
 
 main() {
   local status=0 script
+  # The locally installed ESLint (package-lock.json); --no-install never fetches another.
+  npx --no-install eslint . || status=1
   ansible-lint --offline roles/tracker_backup playbooks || status=1
   yamllint --strict . || status=1
   scripts/lint-bools.py || status=1

@@ -73,7 +73,7 @@ vitest_project() {
 }
 
 main() {
-  check "lint (ansible-lint, yamllint, shellcheck)" scripts/lint.sh
+  check "lint (eslint, ansible-lint, yamllint, shellcheck)" scripts/lint.sh
   check "typecheck (tsc)" npx tsc --noEmit -p .
   vitest_project unit unit
   vitest_project "e2e bookworm, compose v1, ansible-core 2.14" e2e

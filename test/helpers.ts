@@ -2,23 +2,34 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
+import type { envSchema } from '../src/env/schema.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-export function exampleEnv(): Record<string, any> {
-  return JSON.parse(readFileSync(path.join(ROOT, 'envs/example.json'), 'utf8'));
+/** An env file as written, before the schema fills in its defaults. */
+export type EnvInput = z.input<typeof envSchema>;
+
+function readEnv(relative: string): EnvInput {
+  return JSON.parse(readFileSync(path.join(ROOT, relative), 'utf8')) as EnvInput;
 }
 
-export function deployerEnv(): Record<string, any> {
-  return JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/deployer-env.json'), 'utf8'));
+export function exampleEnv(): EnvInput {
+  return readEnv('envs/example.json');
 }
+
+export function deployerEnv(): EnvInput {
+  return readEnv('test/fixtures/deployer-env.json');
+}
+
+type Node = Record<string, unknown>;
 
 /** A copy of `base` with the value at a dotted path replaced (undefined deletes it). */
-export function withValue(base: Record<string, any>, dotted: string, value: unknown): Record<string, any> {
-  const copy = structuredClone(base);
+export function withValue(base: object, dotted: string, value: unknown): Node {
+  const copy = structuredClone(base) as Node;
   const keys = dotted.split('.');
   let node = copy;
-  for (const key of keys.slice(0, -1)) node = node[key] ??= {};
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Node;
   const last = keys[keys.length - 1] as string;
   if (value === undefined) delete node[last];
   else node[last] = value;

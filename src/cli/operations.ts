@@ -63,10 +63,10 @@ async function operate(ctx: Context, op: Operation) {
 }
 
 /** Ansible turns a templated string that looks like JSON into a dict, so accept both. */
-function statusOf(value: unknown): Record<string, any> | null {
-  if (value && typeof value === 'object') return value as Record<string, any>;
+function statusOf(value: unknown): Record<string, unknown> | null {
+  if (value && typeof value === 'object') return value as Record<string, unknown>;
   try {
-    return typeof value === 'string' && value.trim() ? (JSON.parse(value) as Record<string, any>) : null;
+    return typeof value === 'string' && value.trim() ? (JSON.parse(value) as Record<string, unknown>) : null;
   } catch {
     return null;
   }

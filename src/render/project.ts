@@ -2,7 +2,7 @@
 // snapshot it and an invalid environment never gets as far as the disk.
 import path from 'node:path';
 import { Eta } from 'eta';
-import { Document, isScalar, type Scalar, type ScalarTag, type Tags } from 'yaml';
+import { Document, isScalar, type ScalarTag, type Tags } from 'yaml';
 import { fleetIssues, hostsOf } from '../env/hosts.js';
 import type { EnvFile } from '../env/schema.js';
 import { roleVars } from './vars.js';
@@ -70,7 +70,7 @@ function exactStrings(tags: Tags): Tags {
     if (typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:str') return tag;
     const own = tag as ScalarTag;
     const stringify: ScalarTag['stringify'] = (item, ctx, onComment, onChompKeep) => {
-      const value = String((item as Scalar).value);
+      const value = String(item.value);
       return PRINTABLE_ASCII.test(value) && own.stringify ? own.stringify(item, ctx, onComment, onChompKeep) : escapedScalar(value);
     };
     return { ...own, stringify };

@@ -167,6 +167,7 @@ describe('provision', () => {
 });
 
 describe('issue 9: environment-file validation', () => {
+  // eslint-disable-next-line no-control-regex -- the point is to find control characters
   const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
   function textFile(name: string, text: string): string {

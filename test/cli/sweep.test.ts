@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
-import { deployerEnv, exampleEnv, ROOT, withValue } from '../helpers.js';
+import { deployerEnv, exampleEnv, ROOT, withValue, type EnvInput } from '../helpers.js';
 
 type Outcome = 'refused' | 'accepted';
 
@@ -21,7 +21,7 @@ interface Case {
   field?: string;
   /** The env file's text, when the case is about the file's shape. */
   text?: string;
-  env?: Record<string, any>;
+  env?: object;
   /** A file name of its own, when the case is about the path. */
   fileName?: string;
 }
@@ -41,13 +41,13 @@ const LINE_BREAKS: Record<string, string> = {
 
 const sqlite = () => exampleEnv();
 const mysql = () => withValue(deployerEnv(), 'deploy_dir', '/opt/torrust');
-const at = (base: Record<string, any>, field: string, value: unknown) => withValue(base, field, value);
+const at = (base: object, field: string, value: unknown) => withValue(base, field, value);
 
-function refused(name: string, field: string, env: Record<string, any>): Case {
+function refused(name: string, field: string, env: object): Case {
   return { name, outcome: 'refused', field, env };
 }
 
-function accepted(name: string, env: Record<string, any>): Case {
+function accepted(name: string, env: object): Case {
   return { name, outcome: 'accepted', env };
 }
 
@@ -259,7 +259,7 @@ cases.push(refused('instances: 64-character name', 'instances[0].name', twoInsta
 
 // --- unknown and odd keys ----------------------------------------------------------------------------
 cases.push(refused('unknown key, escape sequence in its name', 'backup.\\x1b[31mred', at(sqlite(), 'backup.\u001b[31mred', 1)));
-cases.push(refused('unknown key __proto__', 'backup.__proto__', { ...sqlite(), backup: JSON.parse('{"__proto__": {"x": 1}, "schedule": "0 3 * * *", "retention_days": 7}') }));
+cases.push(refused('unknown key __proto__', 'backup.__proto__', { ...sqlite(), backup: JSON.parse('{"__proto__": {"x": 1}, "schedule": "0 3 * * *", "retention_days": 7}') as unknown }));
 cases.push(refused('typo in a key', 'backup.retension_days', at(sqlite(), 'backup.retension_days', 7)));
 cases.push(refused('escape sequence in a value', 'backup.schedule', at(sqlite(), 'backup.schedule', '\u001b]0;pwned\u0007 3 * * *')));
 
@@ -299,7 +299,7 @@ cases.push({ name: 'path: escape sequence', outcome: 'accepted', env: sqlite(), 
 const work = mkdtempSync(path.join(tmpdir(), 'tb-sweep-'));
 const tally = { 'refused properly': 0, 'accepted safely': 0, 'accepted with a problem': 0, 'refused wrongly': 0 };
 type Verdict = keyof typeof tally;
-const rendered: { name: string; dir: string; env: Record<string, any> }[] = [];
+const rendered: { name: string; dir: string; env: EnvInput }[] = [];
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -355,7 +355,7 @@ describe(`adversarial sweep (${cases.length} inputs)`, () => {
       expect(validate.err).toBe('');
       expect(validate.code).toBe(0);
       expect(render.code).toBe(0);
-      rendered.push({ name: c.name, dir: out, env: JSON.parse(c.text ? c.text.replace(/^\ufeff/, '') : JSON.stringify(c.env)) });
+      rendered.push({ name: c.name, dir: out, env: JSON.parse(c.text ? c.text.replace(/^\ufeff/, '') : JSON.stringify(c.env)) as EnvInput });
     }
   });
 
@@ -395,7 +395,7 @@ print(json.dumps(out))
     const parsed = JSON.parse(
       // Debian's python3, where apt installed Ansible (a pyenv python3 may come first on PATH).
       execFileSync('/usr/bin/python3', ['-c', reader], { input: JSON.stringify(rendered.map((r) => r.dir)), encoding: 'utf8', maxBuffer: 64 << 20 }),
-    ) as Record<string, { error?: string; inventory: any; group_vars: Record<string, Record<string, unknown>>; cfg: Record<string, Record<string, string>> }>;
+    ) as Record<string, { error?: string; inventory: { all: { children: { tracker_servers: { children: Record<string, unknown> } } } }; group_vars: Record<string, Record<string, unknown>>; cfg: Record<string, Record<string, string>> }>;
     const hostKeys = new Set(['ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'tracker_backup_deploy_dir']);
     const cfgKeys = new Set([
       'inventory', 'roles_path', 'callback_plugins', 'callbacks_enabled', 'host_key_checking', 'interpreter_python', 'retry_files_enabled', 'forks',
@@ -413,14 +413,15 @@ print(json.dumps(out))
           if (Object.keys(group.vars).join() !== 'ansible_host_key_checking') problems.push(`group vars ${Object.keys(group.vars).join()}`);
           for (const [host, vars] of Object.entries(group.hosts)) {
             for (const key of Object.keys(vars)) if (!hostKeys.has(key)) problems.push(`${host} has ${key}`);
-            const expected = env.instances?.find((i: any) => host.endsWith(`-${i.name}`))?.host ?? env.instance?.host;
+            const expected = env.instances?.find((i) => host.endsWith(`-${i.name}`))?.host ?? env.instance?.host;
             if (vars.ansible_host !== expected) problems.push(`${host} ansible_host ${JSON.stringify(vars.ansible_host)}`);
           }
         }
         for (const [file, vars] of Object.entries(project.group_vars)) {
           for (const key of Object.keys(vars)) if (!key.startsWith('tracker_backup_')) problems.push(`${file} has ${key}`);
         }
-        const password = env.tracker.core.database.password;
+        const { database } = env.tracker.core;
+        const password = 'password' in database ? database.password : undefined;
         if (password !== undefined) {
           const secrets = Object.entries(project.group_vars).find(([file]) => file.endsWith('/secrets.yml'))?.[1];
           if (secrets?.tracker_backup_mysql_password !== password) problems.push(`password read back as ${JSON.stringify(secrets?.tracker_backup_mysql_password)}`);

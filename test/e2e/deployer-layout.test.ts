@@ -5,7 +5,7 @@
 // them older than the 7-day retention.
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, envVariant, onTarget, sandboxDown, sandboxUp, type Sandbox, trackerRunning } from './sandbox.js';
+import { cli, envVariant, onTarget, sandboxDown, sandboxUp, type Sandbox, trackerRunning, mysqlOf } from './sandbox.js';
 
 let sandbox: Sandbox | undefined;
 /** The deployer's database backups before the takeover, oldest first (20, 10, 3, 1 days old). */
@@ -166,7 +166,7 @@ describe('a MySQL host as the deployer leaves it', () => {
 
   /** Files under the deploy directory or /var/log that every user may read and that hold the password. */
   async function worldReadableWithPassword(): Promise<string[]> {
-    const password = Buffer.from(my().env.tracker.core.database.password, 'utf8').toString('base64');
+    const password = Buffer.from(mysqlOf(my().env).password, 'utf8').toString('base64');
     const run = await onTarget(
       my(),
       `pw="$(printf %s ${password} | base64 -d)"\nfind ${my().deployDir} /var/log -xdev -type f -perm -o+r -print0 | xargs -0 -r grep -lF -e "$pw" || true`,

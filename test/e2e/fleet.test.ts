@@ -2,7 +2,8 @@
 // unreachable) plus a second --env, provisioned in parallel from one inventory; and the
 // zstd compression through backup, listing and restore. Stand-in: the tracker service only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, envVariant, onTarget, sandboxDown, sandboxUp, type Sandbox } from './sandbox.js';
+import type { EnvInput } from '../helpers.js';
+import { backupsJson, cli, envVariant, onTarget, sandboxDown, sandboxUp, type Sandbox } from './sandbox.js';
 
 let a: Sandbox | undefined;
 let b: Sandbox | undefined;
@@ -19,14 +20,15 @@ function sandboxes(): [Sandbox, Sandbox] {
 beforeAll(async () => {
   a = await sandboxUp('fleet-a');
   b = await sandboxUp('fleet-b');
-  const withInstances = (dead: boolean) => (env: Record<string, any>) => {
+  const withInstances = (dead: boolean) => (env: EnvInput) => {
     const target = sandboxes()[0];
     env.environment.name = 'fleet';
     delete env.instance;
-    env.instances = [{ name: 'a', host: target.env.instance.host, port: target.env.ssh_credentials.port, deploy_dir: target.deployDir }];
+    const instances: NonNullable<EnvInput['instances']> = [{ name: 'a', host: target.env.instance.host, port: target.env.ssh_credentials.port, deploy_dir: target.deployDir }];
     // Port 1 on loopback: connection refused at once, like a host that is down.
-    if (dead) env.instances.push({ name: 'down', host: '127.0.0.1', port: 1 });
-    env.backup.compression = 'zstd';
+    if (dead) instances.push({ name: 'down', host: '127.0.0.1', port: 1 });
+    env.instances = instances;
+    env.backup = { ...env.backup, compression: 'zstd' };
   };
   fleetFile = envVariant(a, 'fleet', withInstances(true));
   fleetUpFile = envVariant(a, 'fleet-up', withInstances(false));
@@ -66,7 +68,7 @@ describe('zstd backups are verified, listed and restored like gzip ones', () => 
     const [first] = sandboxes();
     const run = await cli(['backups', '--env', fleetUpFile, '--json'], first);
     expect(run.exitCode).toBe(0);
-    const { backups } = JSON.parse(run.stdout).hosts['fleet-a'] as { backups: { path: string; checksum: string }[] };
+    const { backups } = backupsJson(run.stdout)['fleet-a'] ?? { backups: [] };
     expect(backups.map((entry) => entry.path).sort()).toEqual([expect.stringMatching(/^config\/.*\.tar\.zst$/), expect.stringMatching(/^sqlite\/.*\.db\.zst$/)]);
     expect(backups.every((entry) => entry.checksum === 'verified')).toBe(true);
   });

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, envVariant, onTarget, sandboxDown, sandboxUp, waitFor, type Sandbox, runMaintenance, lastStatus, trackerRunning } from './sandbox.js';
+import { cli, envVariant, onTarget, sandboxDown, sandboxUp, waitFor, type Sandbox, runMaintenance, lastStatus, trackerRunning, mysqlOf } from './sandbox.js';
 
 let sandbox: Sandbox | undefined;
 let password = '';
@@ -34,7 +34,7 @@ async function canonicalOnTarget(): Promise<string> {
 
 beforeAll(async () => {
   sandbox = await sandboxUp('mysql', ['--driver', 'mysql']);
-  password = target().env.tracker.core.database.password;
+  password = mysqlOf(target().env).password;
 });
 
 afterAll(async () => {
@@ -109,7 +109,7 @@ describe('MySQL backups', () => {
     expect(await runMaintenance(target())).toBe(0);
     const s = await lastStatus(target());
     expect(s).toMatchObject({ result: 'success', mode: 'stop' });
-    expect(s.files.map((f: any) => f.path)).toContain(`mysql/mysql_${s.stamp}.sql.gz`);
+    expect(s.files.map((f) => f.path)).toContain(`mysql/mysql_${s.stamp}.sql.gz`);
     measured.mysql_stop_downtime_s = s.tracker_downtime_seconds;
   });
 
@@ -165,7 +165,7 @@ describe('MySQL backups', () => {
 
   // Last in this file: it leaves tracker_user with the last password tried.
   it('passwords with edge spaces, a trailing newline, or a JSON or YAML look: byte-exact on the host, backup and restore log in', async () => {
-    const user = target().env.tracker.core.database.username as string;
+    const user = mysqlOf(target().env).username;
     for (const [i, candidate] of ['  lead and trail  \n', '{"a":1}', 'yes'].entries()) {
       const bytes = Buffer.from(candidate, 'utf8');
       // Hex into SQL and base64 into the file, so the exact bytes get there unquoted. The
@@ -181,7 +181,7 @@ docker-compose restart tracker >/dev/null 2>&1`,
       );
       expect(changed.exitCode, changed.stderr).toBe(0);
       const env = envVariant(target(), `password-${i}`, (data) => {
-        data.tracker.core.database.password = candidate;
+        mysqlOf(data).password = candidate;
       });
       expect((await cli(['provision', '--env', env, '--phase', 'release'], target())).exitCode).toBe(0);
       expect((await onTarget(target(), 'base64 -w0 storage/backup/etc/mysql-password')).stdout, JSON.stringify(candidate)).toBe(bytes.toString('base64'));

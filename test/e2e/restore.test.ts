@@ -6,7 +6,7 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, onTarget, sandboxDown, sandboxUp, type Sandbox, trackerRunning } from './sandbox.js';
+import { cli, onTarget, sandboxDown, sandboxUp, type Sandbox, trackerRunning, backupsJson } from './sandbox.js';
 
 let first: Sandbox | undefined;
 let second: Sandbox | undefined;
@@ -69,15 +69,15 @@ describe('backup now and list', () => {
   it('`backups --json` lists each backup with age, size and a verified checksum, and the last run', async () => {
     const run = await cli(['backups', '--env', one().envFile, '--json'], one());
     expect(run.exitCode).toBe(0);
-    const listing = JSON.parse(run.stdout).hosts[one().env.environment.name];
-    const sqlite = listing.backups.filter((b: any) => b.kind === 'sqlite');
+    const listing = backupsJson(run.stdout)[one().env.environment.name];
+    const sqlite = listing?.backups.filter((b) => b.kind === 'sqlite') ?? [];
     expect(sqlite.length).toBeGreaterThanOrEqual(2);
     for (const b of sqlite) {
       expect(b.checksum).toBe('verified');
       expect(b.bytes).toBeGreaterThan(0);
       expect(b.ageSeconds).toBeGreaterThanOrEqual(0);
     }
-    expect(listing.lastRun.result).toBe('success');
+    expect(listing?.lastRun?.result).toBe('success');
   });
 
   it('`backups` flags a file that no longer matches its manifest', async () => {

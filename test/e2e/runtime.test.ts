@@ -48,7 +48,7 @@ describe('a run in stop mode', () => {
     expect(s).toMatchObject({ result: 'success', exit_code: 0, mode: 'stop' });
     expect(s.tracker_downtime_seconds).toBeGreaterThan(0);
     measured.sqlite_stop_downtime_s = s.tracker_downtime_seconds;
-    const paths = s.files.map((f: any) => f.path).sort();
+    const paths = s.files.map((f) => f.path).sort();
     expect(paths).toEqual([`config/config_${s.stamp}.tar.gz`, `sqlite/sqlite_${s.stamp}.db.gz`]);
     for (const f of s.files) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
     const check = await onTarget(target(), `cd storage/backup && sha256sum -c manifests/manifest_${s.stamp}.sha256`);

@@ -79,7 +79,7 @@ describe('the stop-mode copy of the database', () => {
 describe('restore', () => {
   it('restores the .zst its manifest lists and verified, not a different same-stamp .gz planted beside it', async () => {
     expect(await maintenance()).toBe(0);
-    const source = (await lastStatus(target())).stamp as string;
+    const source = (await lastStatus(target())).stamp;
     const backups = `${target().deployDir}/storage/backup`;
     // A run whose manifest lists a .zst (the deploy directory has the same path here and
     // on the target), and a different database under the same stamp as .gz.

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, lastStatus, onTarget, runMaintenance, sandboxDown, sandboxUp, trackerRunning, waitFor, type Sandbox } from './sandbox.js';
+import { cli, lastStatus, onTarget, runMaintenance, sandboxDown, sandboxUp, trackerRunning, waitFor, type Sandbox, type BackupStatus } from './sandbox.js';
 
 let sandbox: Sandbox | undefined;
 
@@ -151,7 +151,7 @@ describe('status.json and manifests are replaced whole or not at all (item 12)',
   it('keeps the last status.json and logs an ERROR when the disk is full as it is written', async () => {
     expect(await runMaintenance(target())).toBe(0);
     const before = await sh('cat storage/backup/status.json');
-    expect(JSON.parse(before).result).toBe('success');
+    expect((JSON.parse(before) as BackupStatus).result).toBe('success');
     const from = await logLines();
     // A full tmpfs over storage/backup in the target's own mount namespace: the script on
     // the target sees a full disk (the backup containers, started by the host's daemon, do not).

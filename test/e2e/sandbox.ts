@@ -5,13 +5,26 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ROOT } from '../helpers.js';
+import type { HostBackups } from '../../src/ansible/listing.js';
+import { ROOT, type EnvInput } from '../helpers.js';
 import { controllerEnv } from './controller.js';
+
+/** The env file sandbox.sh writes: one instance, a deploy_dir and a backup section, always. */
+export type SandboxEnv = EnvInput & { instance: NonNullable<EnvInput['instance']>; deploy_dir: string; backup: NonNullable<EnvInput['backup']> };
+
+type Database = EnvInput['tracker']['core']['database'];
+
+/** The MySQL connection of a MySQL sandbox's env file (the object itself, so it can be changed). */
+export function mysqlOf(env: EnvInput): Extract<Database, { driver: 'mysql' }> {
+  const database = env.tracker.core.database;
+  if (database.driver !== 'mysql') throw new Error(`not a MySQL sandbox: the database driver is ${database.driver}`);
+  return database;
+}
 
 export interface Sandbox {
   name: string;
   envFile: string;
-  env: Record<string, any>;
+  env: SandboxEnv;
   /** Scratch directory for rendered projects and env variants. */
   work: string;
   deployDir: string;
@@ -25,7 +38,7 @@ export async function sandboxUp(prefix: string, options: string[] = []): Promise
     stderr: 'inherit',
   });
   const envFile = result.stdout.trim().split('\n').pop() as string;
-  const env = JSON.parse(readFileSync(envFile, 'utf8'));
+  const env = JSON.parse(readFileSync(envFile, 'utf8')) as SandboxEnv;
   return { name, envFile, env, work, deployDir: env.deploy_dir };
 }
 
@@ -35,7 +48,7 @@ export async function sandboxDown(sandbox: Sandbox | undefined): Promise<void> {
 }
 
 /** Writes a variant of the sandbox's env file and returns its path. */
-export function envVariant(sandbox: Sandbox, label: string, change: (env: Record<string, any>) => void): string {
+export function envVariant(sandbox: Sandbox, label: string, change: (env: SandboxEnv) => void): string {
   const env = structuredClone(sandbox.env);
   change(env);
   const file = path.join(sandbox.work, `${label}.json`);
@@ -102,9 +115,26 @@ export async function runMaintenance(sandbox: Sandbox): Promise<number> {
   return Number(run.stdout.trim().split('\n').pop());
 }
 
+/** The hosts `backups --json` prints, by inventory name. */
+export function backupsJson(stdout: string): Record<string, HostBackups> {
+  return (JSON.parse(stdout) as { hosts: Record<string, HostBackups> }).hosts;
+}
+
+/** storage/backup/status.json, as maintenance-backup.sh writes it. */
+export interface BackupStatus {
+  started: string;
+  finished: string;
+  stamp: string;
+  mode: string;
+  result: string;
+  exit_code: number;
+  tracker_downtime_seconds: number;
+  files: { path: string; bytes: number; sha256: string }[];
+}
+
 /** storage/backup/status.json of the last run. */
-export async function lastStatus(sandbox: Sandbox): Promise<Record<string, any>> {
-  return JSON.parse((await onTarget(sandbox, 'cat storage/backup/status.json')).stdout);
+export async function lastStatus(sandbox: Sandbox): Promise<BackupStatus> {
+  return JSON.parse((await onTarget(sandbox, 'cat storage/backup/status.json')).stdout) as BackupStatus;
 }
 
 export async function trackerRunning(sandbox: Sandbox): Promise<boolean> {

@@ -17,6 +17,6 @@ describe('files generated from the schema are up to date (run `npm run schema` w
     expect(committed('docs/environment.md')).toBe(referenceMarkdown());
   });
   it('the JSON Schema rejects unknown top-level keys, like the loader', () => {
-    expect(JSON.parse(jsonSchema()).additionalProperties).toBe(false);
+    expect((JSON.parse(jsonSchema()) as { additionalProperties?: unknown }).additionalProperties).toBe(false);
   });
 });

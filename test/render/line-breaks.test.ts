@@ -30,11 +30,11 @@ async function cli(argv: string[], cwd: string) {
 /** Every host's variables as Ansible sees them, with an !unsafe value shown as { __ansible_unsafe }. */
 async function hostvars(project: string): Promise<Record<string, Record<string, unknown>>> {
   const result = await execa('ansible-inventory', ['-i', 'inventory.yml', '--list'], { cwd: project, env: { ANSIBLE_CONFIG: path.join(project, 'ansible.cfg') } });
-  return JSON.parse(result.stdout)._meta.hostvars;
+  return (JSON.parse(result.stdout) as { _meta: { hostvars: Record<string, Record<string, unknown>> } })._meta.hostvars;
 }
 
 /** What the inventory and group_vars should give one host, and nothing else. */
-function expectedVars(envFile: Record<string, any>, cwd: string): Record<string, unknown> {
+function expectedVars(envFile: unknown, cwd: string): Record<string, unknown> {
   const env = parseEnv('e.json', JSON.stringify(envFile));
   const [host] = hostsOf(env);
   const { vars, secrets } = roleVars(env);
@@ -63,7 +63,7 @@ describe('user text with line breaks in the generated project', () => {
     // Relative key paths are resolved against the caller's directory, so its name lands in the inventory.
     const cwd = path.join(base, `cwd${LINE_BREAKS.join('')}${INJECTION}`);
     mkdirSync(cwd);
-    const envs: Record<string, any>[] = [];
+    const envs: { name: string; data: Record<string, unknown> }[] = [];
     const files: string[] = [];
     LINE_BREAKS.forEach((lineBreak, i) => {
       const name = `env-${String.fromCharCode(97 + i)}`;
@@ -74,7 +74,7 @@ describe('user text with line breaks in the generated project', () => {
       env = withValue(env, 'tracker.core.database.password', `p${lineBreak}${INJECTION}${lineBreak}`);
       const file = path.join(base, `e${lineBreak}${INJECTION}${lineBreak}.json`);
       writeFileSync(file, JSON.stringify(env));
-      envs.push(env);
+      envs.push({ name, data: env });
       files.push(file);
     });
     const out = path.join(base, 'project');
@@ -82,9 +82,9 @@ describe('user text with line breaks in the generated project', () => {
     expect(run.code, run.stderr).toBe(0);
 
     const seen = await hostvars(out);
-    expect(Object.keys(seen).sort()).toEqual(envs.map((env) => env.environment.name).sort());
-    for (const env of envs) expect(seen[env.environment.name], env.environment.name).toStrictEqual(expectedVars(env, cwd));
-    for (const text of generatedTexts(out, envs.map((env) => env.environment.name))) {
+    expect(Object.keys(seen).sort()).toEqual(envs.map((env) => env.name).sort());
+    for (const env of envs) expect(seen[env.name], env.name).toStrictEqual(expectedVars(env.data, cwd));
+    for (const text of generatedTexts(out, envs.map((env) => env.name))) {
       // Headers name the environments, not their files.
       expect(text).not.toContain('.json');
       // The only line break left raw is the line feed that ends each line.

@@ -19,6 +19,21 @@ function asAnsible(project: Project, file: string): Record<string, unknown> {
   return parse(text, { version: '1.1', customTags: [{ tag: '!unsafe', resolve: (s: string) => s }] }) as Record<string, unknown>;
 }
 
+type HostVars = Record<string, unknown>;
+type Groups = Record<string, { hosts: Record<string, HostVars> }>;
+
+/** inventory.yml's groups, one per environment, each holding its hosts' variables. */
+function inventoryGroups(project: Project): Groups {
+  return (asAnsible(project, 'inventory.yml') as { all: { children: { tracker_servers: { children: Groups } } } }).all.children.tracker_servers.children;
+}
+
+/** One host's variables in inventory.yml; a missing group or host fails the test. */
+function hostVars(project: Project, group: string, host: string): HostVars {
+  const vars = inventoryGroups(project)[group]?.hosts[host];
+  if (!vars) throw new Error(`${group}/${host} not in inventory.yml`);
+  return vars;
+}
+
 describe('roleVars maps the environment to the role one name to one name', () => {
   it('normalizes the schedule and carries retention', () => {
     const { vars } = roleVars(parseEnv('e.json', JSON.stringify(withValue(exampleEnv(), 'backup.schedule', '0 3 * * sun'))));
@@ -60,8 +75,7 @@ describe('renderProject', () => {
 
   it('writes the inventory from the environment, with relative key paths made absolute', async () => {
     const data = withValue(withValue(exampleEnv(), 'ssh_credentials.private_key_path', 'keys/id'), 'ssh_credentials.port', 2222);
-    const inventory = asAnsible(await render(data), 'inventory.yml') as any;
-    expect(inventory.all.children.tracker_servers.children.env_my_deployment.hosts['my-deployment']).toEqual({
+    expect(hostVars(await render(data), 'env_my_deployment', 'my-deployment')).toEqual({
       ansible_host: '203.0.113.10',
       ansible_port: 2222,
       ansible_user: 'torrust',
@@ -97,12 +111,12 @@ describe('renderProject', () => {
     );
     const envs = [parseEnv('a.json', JSON.stringify(exampleEnv())), parseEnv('b.json', JSON.stringify(withValue(fleet, 'backup.retention_days', 30)))];
     const project = renderProject(envs, await loadSources('/home/op', ROOT));
-    const groups = (asAnsible(project, 'inventory.yml') as any).all.children.tracker_servers.children;
+    const groups = inventoryGroups(project);
     expect(Object.keys(groups)).toEqual(['env_my_deployment', 'env_fleet']);
-    expect(Object.keys(groups.env_fleet.hosts)).toEqual(['fleet-eu', 'fleet-us']);
-    expect(groups.env_fleet.hosts['fleet-us']).toMatchObject({ ansible_port: 2200, ansible_user: 'ops', tracker_backup_deploy_dir: '/srv/torrust' });
-    expect(groups.env_fleet.hosts['fleet-eu']).toMatchObject({ ansible_port: 22, ansible_user: 'torrust' });
-    expect(groups.env_fleet.hosts['fleet-eu'].tracker_backup_deploy_dir).toBeUndefined();
+    expect(Object.keys(groups.env_fleet?.hosts ?? {})).toEqual(['fleet-eu', 'fleet-us']);
+    expect(hostVars(project, 'env_fleet', 'fleet-us')).toMatchObject({ ansible_port: 2200, ansible_user: 'ops', tracker_backup_deploy_dir: '/srv/torrust' });
+    expect(hostVars(project, 'env_fleet', 'fleet-eu')).toMatchObject({ ansible_port: 22, ansible_user: 'torrust' });
+    expect(hostVars(project, 'env_fleet', 'fleet-eu').tracker_backup_deploy_dir).toBeUndefined();
     expect(asAnsible(project, varsFile('fleet')).tracker_backup_retention_days).toBe(30);
     expect(asAnsible(project, varsFile('my-deployment')).tracker_backup_retention_days).toBe(7);
   });

@@ -43,7 +43,7 @@ const TASK = 'MySQL password is kept in its own root-only file';
 let hosts = 0;
 
 /** Environments rendered together need hosts of their own (one deployment per host). */
-function mysqlEnv(name: string, password: string): Record<string, any> {
+function mysqlEnv(name: string, password: string): Record<string, unknown> {
   hosts += 1;
   const env = withValue(withValue(deployerEnv(), 'environment.name', name), 'tracker.core.database.password', password);
   return withValue(env, 'instance.host', `198.51.100.${hosts}`);

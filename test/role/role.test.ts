@@ -14,7 +14,7 @@ import { writeProject } from '../../src/render/write.js';
 import { exampleEnv, ROOT, withValue } from '../helpers.js';
 
 const ROLE = path.join(ROOT, 'roles/tracker_backup');
-const read = (file: string) => parse(readFileSync(path.join(ROLE, file), 'utf8')) as Record<string, any>;
+const read = (file: string) => parse(readFileSync(path.join(ROLE, file), 'utf8')) as Record<string, unknown>;
 
 describe('role variables', () => {
   const defaults = Object.keys(read('defaults/main.yml')).sort();
