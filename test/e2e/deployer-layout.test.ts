@@ -90,7 +90,11 @@ describe('provision takes it over', () => {
     expect(config).toMatch(/\n {4}command:\n\s+- all/);
     // The deployer's own mounts stay; v1 prints them short, v2 long.
     expect(config).toMatch(/\/etc\/backup\/backup\.conf:ro|target: \/etc\/backup\/backup\.conf\n\s+read_only: true/);
-    expect(config).toMatch(/tty: false/);
+    // The deployer's x-defaults give every service tty: true; ours turns it off for backup
+    // (v1 prints `tty: false`, v2 leaves a false value out).
+    const backupService = /\n {2}backup:\n((?: {4,}.*\n)*)/.exec(config)?.[1] ?? '';
+    expect(backupService).toContain('image: tracker-backup:');
+    expect(backupService).not.toContain('tty: true');
     // The guide's manual command, with the deployer's container_name still set.
     const run = await onTarget(box(), 'docker-compose --profile backup run --rm -T backup prune 2>&1');
     expect(run.exitCode, run.stdout).toBe(0);

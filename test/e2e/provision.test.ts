@@ -104,8 +104,8 @@ describe('provision against a fresh sandbox target', () => {
     const log = (await onTarget(target(), 'cat /var/log/tracker-backup.log')).stdout;
     const lines = log.split('\n').filter((l) => LOG_LINE.test(l));
     const order = [
-      // The Debian 12 sandbox has only compose v1.
-      'INFO: Using compose v1 (docker-compose 1.',
+      // v1 on Debian 12 targets, v2 on Debian 13 ones.
+      process.env.TRACKER_BACKUP_SANDBOX_OS === 'trixie' ? 'INFO: Using compose v2 (docker compose 2.' : 'INFO: Using compose v1 (docker-compose 1.',
       'INFO: Tracker stopped successfully',
       // stop mode with SQLite: the copy is all that happens while the tracker is down.
       'INFO: SQLite database copied while the tracker is stopped',

@@ -139,8 +139,18 @@ describe('faults', () => {
     });
     expect((await cli(['provision', '--env', short], target())).exitCode).toBe(0);
     // Another process holds an exclusive lock, so the snapshot waits on SQLite's busy timeout.
+    // The holder waits out the stand-in's own short writes to get it, and the run starts
+    // only once a reader is refused three times in a row (the stand-in's commits lock for
+    // milliseconds; the holder for 45 s).
     const db = `${target().deployDir}/storage/tracker/lib/database/tracker.db`;
-    const holder = execa('sh', ['-c', '(echo "BEGIN EXCLUSIVE; SELECT 1;"; sleep 45; echo "COMMIT;") | sqlite3 "$1"', 'sh', db], { reject: false });
+    const holder = execa('sh', ['-c', '(echo ".timeout 20000"; echo "BEGIN EXCLUSIVE; SELECT 1;"; sleep 45; echo "COMMIT;") | sqlite3 "$1"', 'sh', db], { reject: false });
+    let refused = 0;
+    const locked = await waitFor(30, async () => {
+      const probe = await execa('sqlite3', [db, 'SELECT count(*) FROM torrents'], { reject: false });
+      refused = probe.stderr.includes('locked') ? refused + 1 : 0;
+      return refused >= 3;
+    });
+    expect(locked).toBe(true);
     try {
       expect(await runMaintenance(target())).toBe(1);
       expect(await logTail()).toContain("ERROR: Backup container step 'snapshot' timed out after 10s; killed it");
