@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Context } from '../src/cli/context.js';
+import { main } from '../src/cli/main.js';
 import type { z } from 'zod';
 import type { envSchema } from '../src/env/schema.js';
 
@@ -34,4 +36,30 @@ export function withValue(base: object, dotted: string, value: unknown): Node {
   if (value === undefined) delete node[last];
   else node[last] = value;
   return copy;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The CLI's main() in this process with captured streams, a pinned clock and no colour.
+ * `ctx` overrides the defaults (cwd, root and projectDir: the repository).
+ */
+export async function runMain(argv: string[], ctx: Partial<Context> = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    cwd: ROOT,
+    root: ROOT,
+    projectDir: ROOT,
+    now: () => new Date('2026-02-03T00:00:00Z'),
+    ...ctx,
+    env: { NO_COLOR: '1', ...ctx.env },
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+  });
+  return { code, stdout, stderr };
 }

@@ -4,9 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { buildName } from '../../src/cli/commands.js';
-import { main } from '../../src/cli/main.js';
-import type { Context } from '../../src/cli/context.js';
-import { deployerEnv, exampleEnv, ROOT, withValue } from '../helpers.js';
+import { deployerEnv, exampleEnv, ROOT, runMain, withValue } from '../helpers.js';
 
 interface Run {
   code: number;
@@ -14,21 +12,7 @@ interface Run {
   stderr: string;
 }
 
-async function cli(argv: string[], cwd = ROOT): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: Context = {
-    cwd,
-    root: ROOT,
-    projectDir: ROOT,
-    env: { NO_COLOR: '1' },
-    now: () => new Date('2026-02-03T00:00:00Z'),
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], cwd = ROOT): Promise<Run> => runMain(argv, { cwd });
 
 function envFile(data: unknown): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'tb-cli-'));
@@ -188,18 +172,11 @@ describe('issue 9: environment-file validation', () => {
 
   it('prints an unexpected error as one line and exits 1; the stack only with TRACKER_BACKUP_DEBUG=1', async () => {
     for (const debug of [false, true]) {
-      let stdout = '';
-      let stderr = '';
-      const code = await main(['validate', '--env', 'example'], {
-        cwd: ROOT,
-        root: ROOT,
-        projectDir: ROOT,
+      const { code, stdout, stderr } = await runMain(['validate', '--env', 'example'], {
         env: debug ? { TRACKER_BACKUP_DEBUG: '1' } : {},
         now: () => {
           throw new Error('clock unavailable\u001b[2J\nsecond line of the message');
         },
-        stdout: (t) => (stdout += t),
-        stderr: (t) => (stderr += t),
       });
       expect(code).toBe(1);
       expect(stdout).toBe('');

@@ -2,25 +2,9 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Context } from '../../src/cli/context.js';
-import { ROOT } from '../helpers.js';
+import { runMain } from '../helpers.js';
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const ctx: Context = {
-    cwd: ROOT,
-    root: ROOT,
-    projectDir: ROOT,
-    env: { NO_COLOR: '1', ...env },
-    now: () => new Date('2026-02-03T00:00:00Z'),
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], env: NodeJS.ProcessEnv = {}) => runMain(argv, { env });
 
 describe('flags after -- are refused when the tool sets them itself', () => {
   it.each([

@@ -7,19 +7,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callerDir, main, splitProjectDir } from '../../src/cli/main.js';
-import type { Context } from '../../src/cli/context.js';
-import { exampleEnv, ROOT } from '../helpers.js';
+import { callerDir, splitProjectDir } from '../../src/cli/main.js';
+import { exampleEnv, ROOT, runMain } from '../helpers.js';
 
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-async function cli(argv: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const ctx: Context = { cwd, root: ROOT, projectDir: cwd, env: { NO_COLOR: '1' }, now: () => new Date('2026-02-03T00:00:00Z'), stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], cwd: string) => runMain(argv, { cwd, projectDir: cwd });
 
 /** A user's directory with envs/site.json (the example) in it, and nothing else. */
 function projectWithEnv(): string {

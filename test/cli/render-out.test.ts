@@ -4,18 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Context } from '../../src/cli/context.js';
 import { PROJECT_MARKER } from '../../src/render/write.js';
-import { exampleEnv, ROOT, withValue } from '../helpers.js';
+import { exampleEnv, ROOT, runMain, withValue } from '../helpers.js';
 
-async function cli(argv: string[], cwd: string, root = ROOT) {
-  let stdout = '';
-  let stderr = '';
-  const ctx: Context = { cwd, root, projectDir: root, env: { NO_COLOR: '1' }, now: () => new Date('2026-02-03T00:00:00Z'), stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], cwd: string, root = ROOT) => runMain(argv, { cwd, root, projectDir: root });
 
 /** Every file below `dir` with its content, to show a directory was left exactly as it was. */
 function snapshot(dir: string): Record<string, string> {

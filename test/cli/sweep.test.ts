@@ -8,9 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Context } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
-import { deployerEnv, exampleEnv, ROOT, withValue, type EnvInput } from '../helpers.js';
+import { deployerEnv, exampleEnv, runMain, withValue, type EnvInput } from '../helpers.js';
 
 type Outcome = 'refused' | 'accepted';
 
@@ -302,19 +300,8 @@ type Verdict = keyof typeof tally;
 const rendered: { name: string; dir: string; env: EnvInput }[] = [];
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ctx: Context = {
-    cwd: work,
-    root: ROOT,
-    projectDir: ROOT,
-    env: { NO_COLOR: '1' },
-    now: () => new Date('2026-02-03T00:00:00Z'),
-    stdout: (t) => (out += t),
-    stderr: (t) => (err += t),
-  };
-  const code = await main(argv, ctx);
-  return { code, out, err };
+  const { code, stdout, stderr } = await runMain(argv, { cwd: work });
+  return { code, out: stdout, err: stderr };
 }
 
 // C0 (but newline), DEL, C1, line and paragraph separators, bidi controls.

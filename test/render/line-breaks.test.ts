@@ -8,24 +8,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Context } from '../../src/cli/context.js';
 import { parseEnv } from '../../src/env/load.js';
 import { hostsOf } from '../../src/env/hosts.js';
 import { roleVars } from '../../src/render/vars.js';
-import { deployerEnv, ROOT, withValue } from '../helpers.js';
+import { deployerEnv, runMain, withValue } from '../helpers.js';
 
 const LINE_BREAKS = ['\n', '\r', '\v', '\f', '\x1c', '\x1d', '\x1e', '\x85', '\u2028', '\u2029'];
 // No slash: it also goes into file and directory names.
 const INJECTION = 'ansible_ssh_executable: pwned';
 
-async function cli(argv: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const ctx: Context = { cwd, root: ROOT, projectDir: ROOT, env: { NO_COLOR: '1' }, now: () => new Date('2026-02-03T00:00:00Z'), stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], cwd: string) => runMain(argv, { cwd });
 
 /** Every host's variables as Ansible sees them, with an !unsafe value shown as { __ansible_unsafe }. */
 async function hostvars(project: string): Promise<Record<string, Record<string, unknown>>> {
