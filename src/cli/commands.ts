@@ -3,9 +3,9 @@ import { EnvError } from '../env/errors.js';
 import { loadEnv, type LoadedEnv } from '../env/load.js';
 import { PROJECT_MARKER } from '../render/write.js';
 import type { Phase } from '../ansible/command.js';
-import { ENV_FLAG, noAnsibleArgs, parseFlags, splitAnsibleArgs } from './args.js';
+import { ENV_FLAG, noAnsibleArgs, parseFlags } from './args.js';
 import { EXIT, UsageError, type Context } from './context.js';
-import { checkFleet, displayPath, envFiles, hostsJson, load, printJson, renderTo, runAnsible } from './pipeline.js';
+import { ansibleCommandArgs, checkFleet, displayPath, envFiles, hostsJson, load, printJson, renderTo, runAnsible } from './pipeline.js';
 import { describeEnv, describeRun, envJson, nextBackups } from './summary.js';
 
 /** The paragraph every command that runs ansible-playbook has in its --help. */
@@ -130,19 +130,9 @@ export async function renderCommand(argv: string[], ctx: Context): Promise<numbe
 const PHASES: readonly Phase[] = ['release', 'run', 'all'];
 
 export async function provisionCommand(argv: string[], ctx: Context): Promise<number> {
-  const { own, ansible } = splitAnsibleArgs('provision', argv);
-  const options = {
-    env: ENV_FLAG,
-    out: { type: 'string' },
-    check: { type: 'boolean' },
-    phase: { type: 'string' },
-    json: { type: 'boolean' },
-  } as const;
-  const flags = parseFlags('provision', own, options);
-  if (flags.help) {
-    ctx.stdout(HELP.provision ?? '');
-    return EXIT.ok;
-  }
+  const args = ansibleCommandArgs('provision', argv, ctx, HELP.provision ?? '', { check: { type: 'boolean' }, phase: { type: 'string' } } as const);
+  if (!args) return EXIT.ok;
+  const { flags } = args;
   const phase = (flags.phase ?? 'all') as Phase;
   if (!PHASES.includes(phase)) throw new UsageError(`provision: --phase must be release, run or all (got "${flags.phase}")`);
   const check = flags.check ?? false;
@@ -151,7 +141,7 @@ export async function provisionCommand(argv: string[], ctx: Context): Promise<nu
     phase,
     check,
     flags,
-    ansibleArgs: ansible,
+    ansibleArgs: args.ansible,
     text: (run) => describeRun(run.stats, run.outcome, run.envs, ctx.now(), check),
     json: (run) => ({
       check,

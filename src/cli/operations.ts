@@ -4,10 +4,9 @@
 import path from 'node:path';
 import { formatListing, humanBytes, parseListing } from '../ansible/listing.js';
 import type { PlayStats } from '../ansible/stats.js';
-import { ENV_FLAG, parseFlags, splitAnsibleArgs } from './args.js';
 import { ANSIBLE_ARGS_HELP, JSON_HELP } from './commands.js';
 import { EXIT, UsageError, type Context } from './context.js';
-import { hostsJson, runAnsible, type Finished } from './pipeline.js';
+import { ansibleCommandArgs, hostsJson, runAnsible, type Finished } from './pipeline.js';
 
 const HELP: Record<'backup' | 'backups' | 'restore', string> = {
   backup: `Usage: npm run backup -- --env <name|path> [--env ...] [--json] [--out DIR] [-- ANSIBLE-FLAGS]
@@ -57,7 +56,7 @@ function hostOutput(stats: PlayStats | undefined): string {
   const lines: string[] = [];
   for (const [host, data] of Object.entries(stats?.custom ?? {})) {
     lines.push(`${host}:`);
-    for (const line of (data.tracker_backup_output as string[] | undefined) ?? []) lines.push(`  ${line}`);
+    for (const line of outputLines(data)) lines.push(`  ${line}`);
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
@@ -81,18 +80,13 @@ function hostExitCode(data: Record<string, unknown>): number | null {
 }
 
 export async function backupCommand(argv: string[], ctx: Context): Promise<number> {
-  const { own, ansible } = splitAnsibleArgs('backup', argv);
-  const options = { env: ENV_FLAG, out: { type: 'string' }, json: { type: 'boolean' } } as const;
-  const flags = parseFlags('backup', own, options);
-  if (flags.help) {
-    ctx.stdout(HELP.backup);
-    return EXIT.ok;
-  }
+  const args = ansibleCommandArgs('backup', argv, ctx, HELP.backup, {});
+  if (!args) return EXIT.ok;
   return runAnsible(ctx, {
     command: 'backup',
     phase: 'backup',
-    flags,
-    ansibleArgs: ansible,
+    flags: args.flags,
+    ansibleArgs: args.ansible,
     text: (run) => {
       let text = hostOutput(run.stats);
       for (const [host, data] of Object.entries(run.stats?.custom ?? {})) {
@@ -113,13 +107,8 @@ export async function backupCommand(argv: string[], ctx: Context): Promise<numbe
 }
 
 export async function backupsCommand(argv: string[], ctx: Context): Promise<number> {
-  const { own, ansible } = splitAnsibleArgs('backups', argv);
-  const options = { env: ENV_FLAG, out: { type: 'string' }, json: { type: 'boolean' } } as const;
-  const flags = parseFlags('backups', own, options);
-  if (flags.help) {
-    ctx.stdout(HELP.backups);
-    return EXIT.ok;
-  }
+  const args = ansibleCommandArgs('backups', argv, ctx, HELP.backups, {});
+  if (!args) return EXIT.ok;
   // The listing is listing.ts's to parse; whatever it returns is passed on as it is.
   const listings = (run: Finished) => {
     const now = ctx.now();
@@ -132,29 +121,22 @@ export async function backupsCommand(argv: string[], ctx: Context): Promise<numb
   return runAnsible(ctx, {
     command: 'backups',
     phase: 'backups',
-    flags,
-    ansibleArgs: ansible,
+    flags: args.flags,
+    ansibleArgs: args.ansible,
     text: (run) => Object.entries(listings(run)).map(([host, listing]) => formatListing(host, listing)).join(''),
     json: (run) => ({ hosts: listings(run) }),
   });
 }
 
 export async function restoreCommand(argv: string[], ctx: Context): Promise<number> {
-  const { own, ansible } = splitAnsibleArgs('restore', argv);
-  const options = {
-    env: ENV_FLAG,
-    out: { type: 'string' },
+  const args = ansibleCommandArgs('restore', argv, ctx, HELP.restore, {
     at: { type: 'string' },
     only: { type: 'string' },
     yes: { type: 'boolean' },
     'from-dir': { type: 'string' },
-    json: { type: 'boolean' },
-  } as const;
-  const flags = parseFlags('restore', own, options);
-  if (flags.help) {
-    ctx.stdout(HELP.restore);
-    return EXIT.ok;
-  }
+  } as const);
+  if (!args) return EXIT.ok;
+  const { flags } = args;
   const at = flags.at ?? 'latest';
   if (at !== 'latest' && !/^\d{8}_\d{6}$/.test(at)) throw new UsageError(`restore: --at takes YYYYMMDD_HHMMSS or latest (got "${at}")`);
   const only = flags.only ?? 'all';
@@ -170,7 +152,7 @@ export async function restoreCommand(argv: string[], ctx: Context): Promise<numb
     command: 'restore',
     phase: 'restore',
     flags,
-    ansibleArgs: ansible,
+    ansibleArgs: args.ansible,
     extraVars,
     text: (run) => `${hostOutput(run.stats)}${dryRun && run.outcome.ok ? 'Dry run: nothing was changed. Add --yes to restore.\n' : ''}`,
     json: (run) => ({

@@ -12,7 +12,7 @@ import type { EnvFile } from '../env/schema.js';
 import { replaceRefusal, writeProject } from '../render/write.js';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
 import { judgeRun, type HostOutcome, type PlayStats, type RunOutcome } from '../ansible/stats.js';
-import { requireEnvFlag } from './args.js';
+import { ENV_FLAG, parseFlags, requireEnvFlag, splitAnsibleArgs, type Options } from './args.js';
 import { EXIT, UsageError, type Context } from './context.js';
 
 /** One or more --env files, all valid and fit for one inventory, or an error naming why. */
@@ -81,6 +81,24 @@ export function printJson(ctx: Context, command: string, body: Record<string, un
   ctx.stdout(`${JSON.stringify({ schema: schemaId(command), ...body }, null, 2)}\n`);
 }
 
+/** The flags every command that runs Ansible takes, besides its own. */
+const ANSIBLE_COMMAND_FLAGS = { env: ENV_FLAG, out: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+/**
+ * An Ansible command's flags (its own, and --env, --out, --json) and what follows --
+ * for ansible-playbook; undefined when --help was asked for (and printed).
+ */
+export function ansibleCommandArgs<T extends Options>(command: string, argv: readonly string[], ctx: Context, help: string, own: T) {
+  const split = splitAnsibleArgs(command, argv);
+  const flags = parseFlags(command, split.own, { ...ANSIBLE_COMMAND_FLAGS, ...own });
+  // parseFlags always adds --help; TypeScript cannot see it through the generic.
+  if ((flags as { help?: boolean }).help) {
+    ctx.stdout(help);
+    return undefined;
+  }
+  return { flags, ansible: split.ansible };
+}
+
 /** What a finished ansible-playbook run hands to a command's summary. */
 export interface Finished {
   envs: EnvFile[];
@@ -139,6 +157,10 @@ export async function runAnsible(ctx: Context, spec: AnsibleCommand): Promise<nu
     printJson(ctx, command, { ok: run.outcome.ok, ansibleExitCode: run.exitCode, failed: run.outcome.failed, ...(run.error ? { error: run.error } : {}), ...spec.json(run) });
   } else if (!result.error) {
     log(spec.text(run));
+  }
+  if (!json && run.outcome.failed.length > 0) {
+    const why = run.outcome.hosts.filter((h) => h.state === 'failed').map((h) => `${h.name} (${h.reason ?? 'failed'})`);
+    ctx.stderr(`${command}: failed on ${why.length} host${why.length === 1 ? '' : 's'}: ${why.join(', ')}\n`);
   }
   return run.outcome.ok ? EXIT.ok : EXIT.failed;
 }

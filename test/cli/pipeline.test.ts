@@ -115,6 +115,7 @@ describe('every command applies the rule the same way', () => {
   it.each(['provision', 'backup', 'backups', 'restore'])('%s: Ansible exits 0 but a host is missing from the recap: exit 1, that host failed', async (command) => {
     const run = await withAnsible([command, '--env', 'fleet'], { hosts: { 'fleet-eu': recap() } });
     expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${command}: failed on 1 host: fleet-us (not in Ansible's recap)\n`);
     const json = await withAnsible([command, '--env', 'fleet', '--json'], { hosts: { 'fleet-eu': recap() } });
     expect(json.code).toBe(1);
     expect(onlyJson(json.stdout)).toMatchObject({ ok: false, ansibleExitCode: 0, failed: ['fleet-us'] });
