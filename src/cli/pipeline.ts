@@ -72,7 +72,7 @@ export async function renderTo(ctx: Context, loaded: readonly LoadedEnv[], out: 
 }
 
 /** The `schema` field of a command's --json document; bumped when its shape changes incompatibly. */
-export function schemaId(command: string): string {
+function schemaId(command: string): string {
   return `tracker-backup-cli.${command}.v1`;
 }
 
@@ -124,7 +124,7 @@ export interface AnsibleCommand {
 }
 
 /** The recap part every command's JSON has per host: the verdict, and Ansible's counts. */
-export function hostJson(host: HostOutcome): Record<string, unknown> {
+function hostJson(host: HostOutcome): Record<string, unknown> {
   return { state: host.state, ...(host.reason ? { reason: host.reason } : {}), recap: host.recap ?? null };
 }
 
