@@ -16,8 +16,11 @@ export interface PlaybookResult {
 }
 
 export interface RunOptions extends Omit<PlaybookOptions, 'statsFile'> {
-  /** Send Ansible's output to stderr, keeping stdout for machine-readable output. */
-  quiet?: boolean;
+  /**
+   * Where Ansible's output (stdout and stderr) goes instead of the terminal: --json
+   * sends it to the CLI's stderr, keeping stdout for the one JSON document.
+   */
+  output?: (text: string) => void;
 }
 
 export async function runPlaybook(options: RunOptions): Promise<PlaybookResult> {
@@ -33,11 +36,18 @@ export async function runPlaybook(options: RunOptions): Promise<PlaybookResult> 
       cwd: command.cwd,
       env: command.env,
       stdin: 'inherit',
-      stdout: options.quiet ? 'pipe' : 'inherit',
-      stderr: 'inherit',
+      stdout: options.output ? 'pipe' : 'inherit',
+      stderr: options.output ? 'pipe' : 'inherit',
+      buffer: false,
       reject: false,
     });
-    child.stdout?.pipe(process.stderr);
+    const { output } = options;
+    if (output) {
+      for (const stream of [child.stdout, child.stderr]) {
+        stream?.setEncoding('utf8');
+        stream?.on('data', (text: string) => output(text));
+      }
+    }
     const result = await child;
     let stats: PlayStats | undefined;
     try {

@@ -5,7 +5,7 @@ import { refusedAnsibleArg } from '../ansible/command.js';
 import { closest } from '../env/errors.js';
 import { UsageError } from './context.js';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Flags people reach for that belong to ansible-playbook, not to this tool. */
 const ANSIBLE_FLAGS = /^(-[KkvDb]+|--(limit|tags|skip-tags|vault-id|vault-password-file|ask-vault-pass|ask-become-pass|forks|diff|become|verbose|start-at-task|step)(=.*)?|-[lftu].*)$/;

@@ -1,14 +1,12 @@
 // One function per command; each returns an exit code and never calls process.exit.
-import { createHash } from 'node:crypto';
-import path from 'node:path';
-import { printable } from '../env/errors.js';
-import { fleetIssues } from '../env/hosts.js';
-import { loadEnv, resolveEnvPath, type LoadedEnv } from '../env/load.js';
-import { PROJECT_MARKER, replaceRefusal, writeProject } from '../render/write.js';
-import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
-import { ENV_FLAG, noAnsibleArgs, parseFlags, requireEnvFlag, splitAnsibleArgs } from './args.js';
+import { EnvError } from '../env/errors.js';
+import { loadEnv, type LoadedEnv } from '../env/load.js';
+import { PROJECT_MARKER } from '../render/write.js';
+import type { Phase } from '../ansible/command.js';
+import { ENV_FLAG, noAnsibleArgs, parseFlags } from './args.js';
 import { EXIT, UsageError, type Context } from './context.js';
-import { describeEnv, describeRun, failedHosts } from './summary.js';
+import { ansibleCommandArgs, checkFleet, displayPath, envFiles, hostsJson, load, printJson, renderTo, runAnsible } from './pipeline.js';
+import { describeEnv, describeRun, envJson, nextBackups } from './summary.js';
 
 /** The paragraph every command that runs ansible-playbook has in its --help. */
 export const ANSIBLE_ARGS_HELP = `Everything after -- (with npm run, the second --) goes to ansible-playbook, after the
@@ -19,11 +17,18 @@ environment file is the configuration), --syntax-check, --list-hosts/-tasks/-tag
 --help, --version (no play would run).
 `;
 
+/** The sentence every command with --json has in its --help. */
+export const JSON_HELP = `--json prints one JSON document on stdout ("schema": "tracker-backup-cli.<command>.v1",
+see docs/json.md); Ansible's output and progress go to stderr; exit codes do not change.`;
+
 export const HELP: Record<string, string> = {
-  validate: `Usage: npm run validate -- --env <name|path> [--env ...]
+  validate: `Usage: npm run validate -- --env <name|path> [--env ...] [--json]
 
 Checks an environment file and prints what it means: database, schedule, the next
 three backup times (UTC) and any warnings. <name> means envs/<name>.json.
+With --json, every file gets its verdict: ok with the same facts, or every problem
+(JSON path, message, example).
+${JSON_HELP}
 
 Exit codes: 0 valid, 1 invalid (each problem on stderr), 2 usage error.
 `,
@@ -39,7 +44,7 @@ parents and / are refused as a usage error before anything is written.
 
 Exit codes: 0 written, 1 invalid environment, 2 usage error (including a refused --out).
 `,
-  provision: `Usage: npm run provision -- --env <name|path> [--env ...] [--check] [--phase release|run|all] [--out DIR] [-- ANSIBLE-FLAGS]
+  provision: `Usage: npm run provision -- --env <name|path> [--env ...] [--check] [--phase release|run|all] [--json] [--out DIR] [-- ANSIBLE-FLAGS]
 
 Validates, renders the Ansible project, then runs
   cd build/<env name>/ansible && ansible-playbook site.yml     (--phase all, default)
@@ -49,6 +54,10 @@ with Ansible's output streamed live, and ends with a summary per host. Several -
 that fails does not stop the others.
 --check runs ansible-playbook --check --diff: a dry run that changes nothing.
 --out DIR: as for render (new, empty or rendered there before; else exit 2).
+A host counts as failed when a task failed on it (not rescued or ignored), it was
+unreachable, or the play was meant for it and it is missing from Ansible's recap;
+hosts left out with --limit are not run and do not fail.
+${JSON_HELP}
 ${ANSIBLE_ARGS_HELP}  npm run provision -- --env prod -- -K --limit prod-eu -v
 
 Exit codes: 0 done, 1 invalid environment or a host failed, 2 usage error.
@@ -62,7 +71,7 @@ Commands:
   render     write the Ansible project for an environment
   provision  render, then run ansible-playbook against the environment's host
   backup     take a backup now, as cron would
-  backups    list the backups on each host (--json for scripts)
+  backups    list the backups on each host
   restore    restore a verified backup (a dry run unless --yes)
 
 Every command takes --project-dir DIR: where envs/<name>.json and build/ are
@@ -70,65 +79,40 @@ Every command takes --project-dir DIR: where envs/<name>.json and build/ are
 provision, backup, backups and restore pass what follows a literal -- to
 ansible-playbook: npm run provision -- --env prod -- -K --limit prod-eu
 
+validate, provision, backup, backups and restore take --json: one JSON document on
+stdout for scripts, everything else on stderr (docs/json.md).
 Run a command with --help for its options. --version prints the version.
 Honours NO_COLOR.
 `;
 
-/** One or more --env files, all valid and fit for one inventory, or an error naming why. */
-export async function load(command: string, ctx: Context, refs: unknown): Promise<LoadedEnv[]> {
-  const files = requireEnvFlag(command, refs).map((ref) => resolveEnvPath(ref, ctx.projectDir, ctx.cwd));
-  const loaded: LoadedEnv[] = [];
-  // Every file is read and checked before anything is written.
-  for (const file of files) loaded.push(await loadEnv(file));
-  const issues = fleetIssues(loaded.map((l) => l.env));
-  if (issues.length > 0) throw new UsageError(`${command}: these environments cannot share one inventory: ${issues.join('; ')}`);
-  return loaded;
-}
-
-export function displayPath(ctx: Context, file: string): string {
-  const relative = path.relative(ctx.cwd, file);
-  return printable(relative.startsWith('..') ? file : relative);
-}
-
-/** A file name's limit on Linux file systems. */
-const NAME_MAX = 255;
-
-/**
- * The build directory's name for these environments: all their names joined by "+", or,
- * when that would be longer than a file name may be, the first name, how many others,
- * and a hash of the full list (so each set of environments keeps its own directory).
- */
-export function buildName(names: readonly string[]): string {
-  const joined = names.join('+');
-  if (joined.length <= NAME_MAX) return joined;
-  const hash = createHash('sha256').update(joined).digest('hex').slice(0, 12);
-  return `${names[0] ?? ''}+${names.length - 1}-more-${hash}`;
-}
-
 export async function validateCommand(argv: string[], ctx: Context): Promise<number> {
-  const flags = parseFlags('validate', noAnsibleArgs('validate', argv), { env: ENV_FLAG });
+  const flags = parseFlags('validate', noAnsibleArgs('validate', argv), { env: ENV_FLAG, json: { type: 'boolean' } });
   if (flags.help) {
     ctx.stdout(HELP.validate ?? '');
     return EXIT.ok;
   }
-  for (const { file, env } of await load('validate', ctx, flags.env)) ctx.stdout(describeEnv(displayPath(ctx, file), env, ctx.now()));
-  return EXIT.ok;
-}
-
-export async function renderTo(ctx: Context, loaded: readonly LoadedEnv[], out: unknown): Promise<string> {
-  // Several environments share one project, named after all of them.
-  const name = buildName(loaded.map((l) => l.env.environment.name));
-  const outDir = typeof out === 'string' ? path.resolve(ctx.cwd, out) : path.join(ctx.projectDir, 'build', name, 'ansible');
-  if (typeof out === 'string') {
-    const refusal = await replaceRefusal(outDir, { 'the current directory': ctx.cwd, 'the tracker-backup package': ctx.root });
-    if (refusal) throw new UsageError(`--out ${out}: ${refusal}; it would be replaced whole, so nothing was written`);
+  if (!flags.json) {
+    for (const { file, env } of await load('validate', ctx, flags.env)) ctx.stdout(describeEnv(displayPath(ctx, file), env, ctx.now()));
+    return EXIT.ok;
   }
-  const envs = loaded.map((l) => l.env);
-  // The renderer (eta, yaml) is loaded only by the commands that write a project.
-  const [{ renderProject }, { loadSources }] = await Promise.all([import('../render/project.js'), import('../render/sources.js')]);
-  const project = renderProject(envs, await loadSources(ctx.cwd, ctx.root));
-  await writeProject(outDir, project);
-  return outDir;
+  // Every file gets its verdict, not just the first invalid one.
+  const files: Record<string, unknown>[] = [];
+  const loaded: LoadedEnv[] = [];
+  for (const file of envFiles('validate', ctx, flags.env)) {
+    try {
+      const one = await loadEnv(file);
+      loaded.push(one);
+      files.push(envJson(displayPath(ctx, file), one.env, ctx.now()));
+    } catch (error) {
+      if (!(error instanceof EnvError)) throw error;
+      files.push({ file: displayPath(ctx, file), ok: false, errors: error.issues.map((i) => ({ path: i.path, message: i.message, example: i.example ?? null })) });
+      ctx.stderr(`error: ${error.message}\n`);
+    }
+  }
+  const ok = loaded.length === files.length;
+  if (ok) checkFleet('validate', loaded);
+  printJson(ctx, 'validate', { ok, files });
+  return ok ? EXIT.ok : EXIT.failed;
 }
 
 export async function renderCommand(argv: string[], ctx: Context): Promise<number> {
@@ -146,36 +130,24 @@ export async function renderCommand(argv: string[], ctx: Context): Promise<numbe
 const PHASES: readonly Phase[] = ['release', 'run', 'all'];
 
 export async function provisionCommand(argv: string[], ctx: Context): Promise<number> {
-  const { own, ansible } = splitAnsibleArgs('provision', argv);
-  const options = {
-    env: ENV_FLAG,
-    out: { type: 'string' },
-    check: { type: 'boolean' },
-    phase: { type: 'string' },
-  } as const;
-  const flags = parseFlags('provision', own, options);
-  if (flags.help) {
-    ctx.stdout(HELP.provision ?? '');
-    return EXIT.ok;
-  }
+  const args = ansibleCommandArgs('provision', argv, ctx, HELP.provision ?? '', { check: { type: 'boolean' }, phase: { type: 'string' } } as const);
+  if (!args) return EXIT.ok;
+  const { flags } = args;
   const phase = (flags.phase ?? 'all') as Phase;
   if (!PHASES.includes(phase)) throw new UsageError(`provision: --phase must be release, run or all (got "${flags.phase}")`);
-  const loaded = await load('provision', ctx, flags.env);
-  const projectDir = await renderTo(ctx, loaded, flags.out);
   const check = flags.check ?? false;
-  const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true;
-  const shown = playbookCommand({ projectDir: displayPath(ctx, projectDir), phase, check, color, statsFile: '', ansibleArgs: ansible });
-  ctx.stdout(`Running: ${formatCommand(shown)}\n`);
-  // execa is loaded only by the commands that run Ansible.
-  const { runPlaybook } = await import('../ansible/run.js');
-  const result = await runPlaybook({ projectDir, phase, check, color, ansibleArgs: ansible });
-  if (result.error) {
-    ctx.stderr(`provision: ${result.error}\n`);
-    return EXIT.failed;
-  }
-  const envs = loaded.map((l) => l.env);
-  ctx.stdout(describeRun(result.stats, envs, ctx.now(), check));
-  return result.exitCode === 0 && failedHosts(result.stats, envs).length === 0 ? EXIT.ok : EXIT.failed;
+  return runAnsible(ctx, {
+    command: 'provision',
+    phase,
+    check,
+    flags,
+    ansibleArgs: args.ansible,
+    text: (run) => describeRun(run.stats, run.outcome, run.envs, ctx.now(), check),
+    json: (run) => ({
+      check,
+      phase,
+      hosts: hostsJson(run.outcome, (host) => ({ created: run.stats?.created[host] ?? [] })),
+      nextBackups: Object.fromEntries(run.envs.map((env) => [env.environment.name, nextBackups(env, ctx.now(), 1)[0]?.toISOString() ?? null])),
+    }),
+  });
 }
-
-

@@ -3,7 +3,7 @@ import { checkCron, nextRuns } from '../env/cron.js';
 import { hostsOf } from '../env/hosts.js';
 import { scheduleWarnings } from '../env/rules.js';
 import type { EnvFile } from '../env/schema.js';
-import { totals, type PlayStats } from '../ansible/stats.js';
+import { totals, type PlayStats, type RunOutcome } from '../ansible/stats.js';
 import { roleVars } from '../render/vars.js';
 
 function utc(date: Date): string {
@@ -38,40 +38,49 @@ export function describeEnv(file: string, env: EnvFile, now: Date): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function describeRun(stats: PlayStats | undefined, envs: readonly EnvFile[], now: Date, check: boolean): string {
+export function describeRun(stats: PlayStats | undefined, outcome: RunOutcome, envs: readonly EnvFile[], now: Date, check: boolean): string {
   if (!stats) return 'Summary: Ansible stopped before its recap; see the output above.\n';
   const lines = [check ? 'Summary (dry run, nothing was changed):' : 'Summary:'];
-  const expected = hostNames(envs);
-  for (const host of expected) {
-    const s = stats.hosts[host];
+  for (const host of outcome.hosts) {
+    const s = host.recap;
     if (!s) {
-      // No recap line at all: Ansible never got to this host.
-      lines.push(`  ${host}: FAILED  (not in Ansible's recap)`);
+      lines.push(`  ${host.name}: ${host.state === 'excluded' ? 'not run' : 'FAILED'}  (${host.reason ?? ''})`);
       continue;
     }
-    const state = s.failures > 0 || s.unreachable > 0 ? 'FAILED' : 'ok';
-    lines.push(`  ${host}: ${state}  ok=${s.ok} changed=${s.changed} failed=${s.failures} unreachable=${s.unreachable} skipped=${s.skipped}`);
-    for (const file of stats.created[host] ?? []) lines.push(`    backup created: ${file}`);
+    lines.push(`  ${host.name}: ${host.state === 'ok' ? 'ok' : 'FAILED'}  ok=${s.ok} changed=${s.changed} failed=${s.failures} unreachable=${s.unreachable} skipped=${s.skipped}`);
+    for (const file of stats.created[host.name] ?? []) lines.push(`    backup created: ${file}`);
   }
   const sum = totals(stats);
-  const bad = failedHosts(stats, envs);
-  lines.push(`  hosts: ${expected.length}, changed: ${sum.changed}, failed: ${bad.length}${bad.length > 0 ? ` (${bad.join(', ')})` : ''}`);
+  const bad = outcome.failed;
+  const run = outcome.hosts.filter((h) => h.state !== 'excluded').length;
+  lines.push(`  hosts: ${run}, changed: ${sum.changed}, failed: ${bad.length}${bad.length > 0 ? ` (${bad.join(', ')})` : ''}`);
   for (const env of envs) {
-    const next = nextBackups(env, now, 1)[0];
     const label = envs.length > 1 ? `next scheduled backup (${env.environment.name})` : 'next scheduled backup';
-    lines.push(`  ${label}: ${next ? utc(next) : env.backup?.enabled ? 'never (schedule never matches)' : 'none (backups disabled)'}`);
+    lines.push(`  ${label}: ${nextBackupText(env, now)}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-function hostNames(envs: readonly EnvFile[]): string[] {
-  return envs.flatMap((env) => hostsOf(env).map((host) => host.name));
+function nextBackupText(env: EnvFile, now: Date): string {
+  const next = nextBackups(env, now, 1)[0];
+  return next ? utc(next) : env.backup?.enabled ? 'never (schedule never matches)' : 'none (backups disabled)';
 }
 
-/** Hosts named by the environments that failed or never appeared in the recap. */
-export function failedHosts(stats: PlayStats | undefined, envs: readonly EnvFile[]): string[] {
-  return hostNames(envs).filter((host) => {
-    const s = stats?.hosts[host];
-    return !s || s.failures > 0 || s.unreachable > 0;
-  });
+/** validate --json's entry for a valid file: what the text output says, as data. */
+export function envJson(file: string, env: EnvFile, now: Date): Record<string, unknown> {
+  const { vars } = roleVars(env);
+  const db = env.tracker.core.database;
+  const enabled = env.backup?.enabled ?? false;
+  return {
+    file,
+    ok: true,
+    environment: env.environment.name,
+    deployDir: env.deploy_dir,
+    hosts: hostsOf(env).map((h) => ({ name: h.name, address: h.address, port: h.port, user: h.user, ...(h.deployDir ? { deployDir: h.deployDir } : {}) })),
+    database: db.driver === 'sqlite3' ? { driver: db.driver, path: String(vars.tracker_backup_sqlite_path) } : { driver: db.driver, host: db.host, port: db.port, database: db.database_name, username: db.username },
+    backups: enabled
+      ? { enabled, schedule: String(vars.tracker_backup_schedule), nextRuns: nextBackups(env, now, 3).map((d) => d.toISOString()), retentionDays: env.backup?.retention_days }
+      : { enabled },
+    warnings: scheduleWarnings(env),
+  };
 }

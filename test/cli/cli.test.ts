@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { buildName } from '../../src/cli/commands.js';
+import { buildName } from '../../src/cli/pipeline.js';
 import { deployerEnv, exampleEnv, ROOT, runMain, withValue } from '../helpers.js';
 
 interface Run {
@@ -56,7 +56,7 @@ describe('validate', () => {
 
   it.each([
     [['validate'], '--env <name|path> is required'],
-    [['validate', '--env', 'example', '--bogus'], 'validate: unknown flag --bogus (known: --env, --help)'],
+    [['validate', '--env', 'example', '--bogus'], 'validate: unknown flag --bogus (known: --env, --json, --help)'],
     [['validate', '--env', 'example', 'stray'], 'unexpected argument "stray"'],
     [['provision', '--env', 'example', '--phase', 'deploy'], '--phase must be release, run or all'],
     [['frobnicate'], 'unknown command "frobnicate"'],

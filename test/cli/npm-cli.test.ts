@@ -91,9 +91,10 @@ describe('the compiled CLI', () => {
   const node = (args: string[], cwd: string) =>
     execa('node', [bin, ...args], { cwd, reject: false, env: { NO_COLOR: '1', INIT_CWD: undefined, npm_package_name: undefined } });
 
+  // tsc takes 4 s of CPU; on a loaded machine that is more than vitest's default 10 s for a hook.
   beforeAll(async () => {
     await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
-  });
+  }, 120_000);
 
   it('runs from another directory: --version, validate and render use that directory', async () => {
     const project = projectWithEnv();

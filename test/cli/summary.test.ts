@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/env/load.js';
-import { describeRun, failedHosts } from '../../src/cli/summary.js';
-import type { HostStats, PlayStats } from '../../src/ansible/stats.js';
+import { describeRun } from '../../src/cli/summary.js';
+import { hostsOf } from '../../src/env/hosts.js';
+import { judgeRun, type HostStats, type PlayStats } from '../../src/ansible/stats.js';
 import { exampleEnv, withValue } from '../helpers.js';
 
 const NOW = new Date('2026-02-03T00:00:00Z');
@@ -11,6 +12,9 @@ function host(partial: Partial<HostStats>): HostStats {
 }
 
 const single = parseEnv('a.json', JSON.stringify(exampleEnv()));
+const named = (envs: ReturnType<typeof parseEnv>[]) => envs.flatMap((env) => hostsOf(env).map((h) => h.name));
+const summary = (stats: PlayStats, envs: ReturnType<typeof parseEnv>[], check: boolean) => describeRun(stats, judgeRun(stats, named(envs), 0), envs, NOW, check);
+
 const fleet = parseEnv(
   'b.json',
   JSON.stringify(
@@ -30,7 +34,7 @@ describe('the summary of a run over several hosts', () => {
   };
 
   it('has a line per host, marks the failed and the missing ones, and counts them', () => {
-    const text = describeRun(stats, [single, fleet], NOW, false);
+    const text = summary(stats, [single, fleet], false);
     expect(text).toContain('  my-deployment: ok  ok=10 changed=3 failed=0 unreachable=0 skipped=1');
     expect(text).toContain('  fleet-eu: ok  ok=10');
     expect(text).toContain('  fleet-us: FAILED  ok=0 changed=0 failed=0 unreachable=1');
@@ -38,13 +42,20 @@ describe('the summary of a run over several hosts', () => {
     expect(text).toContain("  fleet-asia: FAILED  (not in Ansible's recap)");
     expect(text).toContain('  hosts: 4, changed: 3, failed: 2 (fleet-us, fleet-asia)');
     expect(text).toContain('next scheduled backup (fleet): 2026-02-03 03:00 UTC');
-    expect(failedHosts(stats, [single, fleet])).toEqual(['fleet-us', 'fleet-asia']);
   });
 
   it('keeps the one-host wording for one environment', () => {
-    const text = describeRun({ hosts: { 'my-deployment': host({}) }, created: {}, custom: {} }, [single], NOW, true);
+    const text = summary({ hosts: { 'my-deployment': host({}) }, created: {}, custom: {} }, [single], true);
     expect(text).toContain('Summary (dry run, nothing was changed):');
     expect(text).toContain('  hosts: 1, changed: 0, failed: 0\n');
     expect(text).toContain('  next scheduled backup: 2026-02-03 03:00 UTC');
+  });
+
+  it('names the hosts --limit left out as not run, and does not count them', () => {
+    const limited: PlayStats = { hosts: { 'fleet-eu': host({ changed: 1 }) }, created: {}, custom: {}, targets: ['fleet-eu'] };
+    const text = summary(limited, [fleet], false);
+    expect(text).toContain('  fleet-eu: ok  ok=10 changed=1');
+    expect(text).toContain('  fleet-us: not run  (left out by --limit)');
+    expect(text).toContain('  hosts: 1, changed: 1, failed: 0\n');
   });
 });

@@ -6,7 +6,7 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, onTarget, sandboxDown, sandboxUp, type Sandbox, trackerRunning, backupsJson } from './sandbox.js';
+import { cli, onTarget, sandboxDown, sandboxUp, type CliRun, type Sandbox, trackerRunning, backupsJson } from './sandbox.js';
 
 let first: Sandbox | undefined;
 let second: Sandbox | undefined;
@@ -45,10 +45,13 @@ async function backupNow(sandbox: Sandbox): Promise<string> {
   return stamp as string;
 }
 
+/** The setup's `provision --json`, checked by a test of its own. */
+let provisioned: CliRun | undefined;
+
 beforeAll(async () => {
   first = await sandboxUp('restore');
-  const run = await cli(['provision', '--env', one().envFile], one());
-  if (run.exitCode !== 0) throw new Error('provision failed');
+  provisioned = await cli(['provision', '--env', one().envFile, '--json'], one());
+  if (provisioned.exitCode !== 0) throw new Error('provision failed');
 });
 
 afterAll(async () => {
@@ -66,9 +69,39 @@ describe('backup now and list', () => {
     expect(run.stdout).toMatch(/created config\/config_\d{8}_\d{6}\.tar\.gz/);
   });
 
+  it('`provision --json` printed one document: the host ok, with its recap and the initial backup', () => {
+    const doc = JSON.parse(provisioned?.stdout ?? '') as { schema: string; ok: boolean; hosts: Record<string, { state: string; recap: { failures: number }; created: string[] }> };
+    expect(doc).toMatchObject({ schema: 'tracker-backup-cli.provision.v1', ok: true, failed: [] });
+    const host = doc.hosts[one().env.environment.name];
+    expect(host).toMatchObject({ state: 'ok', recap: { failures: 0, unreachable: 0 } });
+    expect(host?.created.some((file) => /\/storage\/backup\/sqlite\/sqlite_\d{8}_\d{6}\.db\.gz$/.test(file))).toBe(true);
+    // Ansible's own output went to stderr.
+    expect(provisioned?.stderr).toContain('PLAY RECAP');
+  });
+
+  it('`backup --json` and `restore --json` (a dry run) print one document each, host ok', async () => {
+    const name = one().env.environment.name;
+    const backup = await cli(['backup', '--env', one().envFile, '--json'], one());
+    expect(backup.exitCode).toBe(0);
+    const taken = JSON.parse(backup.stdout) as { schema: string; hosts: Record<string, { state: string; exitCode: number; output: string[]; files: { path: string; bytes: number }[] }> };
+    expect(taken).toMatchObject({ schema: 'tracker-backup-cli.backup.v1', ok: true });
+    expect(taken.hosts[name]).toMatchObject({ state: 'ok', exitCode: 0 });
+    expect(taken.hosts[name]?.output.join('\n')).toContain('Backup maintenance completed (exit code: 0)');
+    expect(taken.hosts[name]?.files.map((f) => f.path).some((p) => /^sqlite\/sqlite_\d{8}_\d{6}\.db\.gz$/.test(p))).toBe(true);
+    expect(backup.stderr).toContain('PLAY RECAP');
+
+    const plan = await cli(['restore', '--env', one().envFile, '--json'], one());
+    expect(plan.exitCode).toBe(0);
+    const planned = JSON.parse(plan.stdout) as { hosts: Record<string, { state: string; exitCode: number; output: string[] }> };
+    expect(planned).toMatchObject({ schema: 'tracker-backup-cli.restore.v1', ok: true, dryRun: true, at: 'latest' });
+    expect(planned.hosts[name]).toMatchObject({ state: 'ok', exitCode: 0 });
+    expect(planned.hosts[name]?.output.join('\n')).toContain('Would restore sqlite/sqlite_');
+  });
+
   it('`backups --json` lists each backup with age, size and a verified checksum, and the last run', async () => {
     const run = await cli(['backups', '--env', one().envFile, '--json'], one());
     expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ schema: 'tracker-backup-cli.backups.v1', ok: true });
     const listing = backupsJson(run.stdout)[one().env.environment.name];
     const sqlite = listing?.backups.filter((b) => b.kind === 'sqlite') ?? [];
     expect(sqlite.length).toBeGreaterThanOrEqual(2);
