@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { execa } from 'execa';
+import { playbookCommand } from '../../src/ansible/command.js';
 import { runPlaybook } from '../../src/ansible/run.js';
+import { parseStats } from '../../src/ansible/stats.js';
 import { parseEnv } from '../../src/env/load.js';
 import { renderProject } from '../../src/render/project.js';
 import { loadSources } from '../../src/render/sources.js';
@@ -29,6 +32,11 @@ describe('role variables', () => {
     expect(Object.keys(options).sort()).toEqual(defaults);
     const values = read('defaults/main.yml');
     for (const key of defaults) expect(options[key]?.default, key).toEqual(values[key]);
+  });
+
+  it.each(Object.keys(specs).filter((entry) => entry !== 'main'))('entry point %s checks the ranges first (tasks/validate.yml)', (entry) => {
+    const tasks = parse(readFileSync(path.join(ROLE, 'tasks', `${entry}.yml`), 'utf8')) as Record<string, unknown>[];
+    expect(tasks[0]?.['ansible.builtin.import_tasks']).toBe('validate.yml');
   });
 
   it('the CLI only hands the role variables it declares', async () => {
@@ -66,6 +74,23 @@ describe('the role on a real ansible-playbook run', () => {
     const result = await runPlaybook({ projectDir: project, phase: 'release', check: false, color: false });
     expect(result.exitCode).not.toBe(0);
     expect(result.stats?.hosts.local).toMatchObject({ failures: 1, changed: 0 });
+    expect(existsSync(path.join(deployDir, 'storage'))).toBe(false);
+  });
+
+  it('stops the play at the range check when retention is out of range, naming the variable, range and value', async () => {
+    const deployDir = mkdtempSync(path.join(tmpdir(), 'tb-deploy-'));
+    const project = await localProject(exampleEnv(), deployDir);
+    // argument_specs passes it (an int); only the generated assert knows 1..365.
+    const varsFile = path.join(project, 'group_vars/env_my_deployment/tracker_backup.yml');
+    writeFileSync(varsFile, readFileSync(varsFile, 'utf8').replace('tracker_backup_retention_days: 7', 'tracker_backup_retention_days: 400'));
+    const statsFile = path.join(project, 'stats.json');
+    const command = playbookCommand({ projectDir: project, phase: 'release', check: false, color: false, statsFile });
+    const run = await execa(command.program, command.args, { cwd: command.cwd, env: command.env, reject: false, all: true });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.all.replace(/\s+/g, ' ')).toContain(
+      'tracker_backup_retention_days (environment file: backup.retention_days) must be a whole number from 1 to 365; it is 400',
+    );
+    expect(parseStats(readFileSync(statsFile, 'utf8')).hosts.local).toMatchObject({ failures: 1, changed: 0 });
     expect(existsSync(path.join(deployDir, 'storage'))).toBe(false);
   });
 
