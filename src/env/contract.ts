@@ -38,6 +38,7 @@ interface Own {
   default: unknown;
   description: string;
   choices?: readonly string[];
+  pattern?: string;
 }
 
 type Entry = Mapped | Own;
@@ -85,6 +86,7 @@ const ENTRIES: readonly Entry[] = [
     type: 'str',
     default: 'latest',
     description: 'Restore (restore.yml, `npm run restore`): the backup to restore, YYYYMMDD_HHMMSS or latest.',
+    pattern: '^(latest|[0-9]{8}_[0-9]{6})$',
   },
   { variable: 'tracker_backup_restore_only', type: 'str', default: 'all', choices: ['all', 'database', 'config'], description: 'Restore: what to restore.' },
   { variable: 'tracker_backup_restore_yes', type: 'bool', default: false, description: 'Restore: false only shows the plan.' },
@@ -120,6 +122,9 @@ export interface Setting {
   choices?: readonly unknown[];
   minimum?: number;
   maximum?: number;
+  /** What a string, or each string of a list, must match (JavaScript syntax, anchored). */
+  pattern?: string;
+  maxLength?: number;
   noLog: boolean;
   conf?: ConfSpec;
 }
@@ -143,7 +148,8 @@ function confSpec(conf: NonNullable<Mapped['conf']>, setting: Omit<Setting, 'con
 
 function resolve(entry: Entry, root: JsonNode): Setting {
   if (!('field' in entry)) {
-    return { variable: entry.variable, type: entry.type, default: entry.default, description: entry.description, choices: entry.choices, noLog: false };
+    const { variable, type, description, choices, pattern } = entry;
+    return { variable, type, default: entry.default, description, choices, pattern, noLog: false };
   }
   const chosen = entry.where === undefined ? undefined : schemaAt(root, entry.field.split('.'), entry.where);
   const nodes = chosen ? [chosen] : nodesAt(root, entry.field);
@@ -166,6 +172,8 @@ function resolve(entry: Entry, root: JsonNode): Setting {
     choices: choicesOf(nodes),
     minimum: first.minimum,
     maximum: first.maximum,
+    pattern: (first.items ?? first).pattern,
+    maxLength: (first.items ?? first).maxLength,
     noLog: entry.noLog ?? false,
   };
   return entry.conf ? { ...setting, conf: confSpec(entry.conf, setting) } : setting;

@@ -87,28 +87,52 @@ ${others.join('\n')}
 `;
 }
 
-function rangeCheck(s: Setting & { minimum: number; maximum: number }): string {
-  const value = `${s.variable} | int`;
-  return `- name: Value of ${s.variable} is within ${s.minimum}..${s.maximum}
+function assertTask(s: Setting, what: string, that: readonly string[], rule: string): string {
+  return `- name: Value of ${s.variable} is ${what}
   ansible.builtin.assert:
     that:
-      - ${value} >= ${s.minimum}
-      - ${value} <= ${s.maximum}
+${that.map((condition) => `      - ${yaml(condition)}`).join('\n')}
     fail_msg: >-
       ${s.variable}${origin(s)}
-      must be a whole number from ${s.minimum} to ${s.maximum}; it is {{ ${s.variable} }}
+      must be ${rule};
+      it is {{ ${s.variable} }}
     quiet: true`;
 }
 
+/** A JavaScript pattern for Python's re: its `$` also matches before a final newline, `\Z` does not. */
+const pythonPattern = (pattern: string) => JSON.stringify(pattern.endsWith('$') ? `${pattern.slice(0, -1)}\\Z` : pattern);
+
+function checks(s: Setting): string[] {
+  const out: string[] = [];
+  const v = s.variable;
+  if (s.minimum !== undefined && s.maximum !== undefined) {
+    const rule = `a whole number from ${s.minimum} to ${s.maximum}`;
+    out.push(assertTask(s, `within ${s.minimum}..${s.maximum}`, [`${v} | int >= ${s.minimum}`, `${v} | int <= ${s.maximum}`], rule));
+  }
+  if (s.pattern) {
+    const match = pythonPattern(s.pattern);
+    const most = s.maxLength === undefined ? '' : ` of at most ${s.maxLength} characters`;
+    if (s.type === 'list') {
+      const that = [`${v} | reject('match', ${match}) | list | length == 0`];
+      if (s.maxLength !== undefined) that.push(`${v} | map('length') | select('gt', ${s.maxLength}) | list | length == 0`);
+      out.push(assertTask(s, 'a list of allowed values', that, `a list of strings matching ${s.pattern}${most}`));
+    } else {
+      // A default of "" means "none" (the bundled image), so "" stays allowed there.
+      const empty = s.default === '' ? `${v} == '' or ` : '';
+      const that = [`${empty}${v} is match(${match})`];
+      if (s.maxLength !== undefined) that.push(`${v} | length <= ${s.maxLength}`);
+      out.push(assertTask(s, 'of the allowed form', that, `${empty ? 'empty or ' : ''}a string matching ${s.pattern}${most}`));
+    }
+  }
+  return out;
+}
+
 export function validateYaml(): string {
-  const checks = roleSettings()
-    .filter((s): s is Setting & { minimum: number; maximum: number } => s.minimum !== undefined && s.maximum !== undefined)
-    .map(rangeCheck);
   return `---
 # ${GENERATED}
-# meta/argument_specs.yml checks types and choices; Ansible has no way to say a range
-# there, so the ranges are checked here, before any task touches the host.
-${checks.join('\n\n')}
+# meta/argument_specs.yml checks types and choices; Ansible has no way to say a range or a
+# pattern there, so they are checked here, before any task touches the host.
+${roleSettings().flatMap(checks).join('\n\n')}
 `;
 }
 

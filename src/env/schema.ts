@@ -34,7 +34,7 @@ function plain(pattern: RegExp, what: string, max = 1000) {
     .max(max, { error: `must be at most ${max} characters`, abort: true })
     .refine((s) => !TEMPLATE_MARKERS.test(s), { error: 'must not contain "{{", "{%" or "{#" (Ansible would template it)', abort: true })
     .refine((s) => !CONTROL_CHARS.test(s), { error: 'must not contain newlines or other control characters', abort: true })
-    .refine((s) => pattern.test(s), { error: `must be ${what}`, abort: true });
+    .regex(pattern, { error: `must be ${what}`, abort: true });
 }
 
 const SHELL_SAFE_PATH = 'made of letters, digits and "._/+-" only (it is used in a cron command line)';

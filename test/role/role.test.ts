@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { execa } from 'execa';
 import { playbookCommand } from '../../src/ansible/command.js';
 import { runPlaybook } from '../../src/ansible/run.js';
@@ -77,19 +77,26 @@ describe('the role on a real ansible-playbook run', () => {
     expect(existsSync(path.join(deployDir, 'storage'))).toBe(false);
   });
 
-  it('stops the play at the range check when retention is out of range, naming the variable, range and value', async () => {
+  // argument_specs passes each of these (an int, a string, a list of strings); only the
+  // generated asserts (tasks/validate.yml) know the range and the patterns.
+  it.each([
+    ['tracker_backup_retention_days', 400, 'tracker_backup_retention_days (environment file: backup.retention_days) must be a whole number from 1 to 365; it is 400'],
+    ['tracker_backup_sqlite_path', '../tracker.db', 'tracker_backup_sqlite_path (environment file: backup.sqlite_path) must be a string matching'],
+    // Python's $ would let a final newline through; the generated pattern ends in \\Z.
+    ['tracker_backup_tracker_service', 'tracker\n', 'tracker_backup_tracker_service (environment file: backup.tracker_service) must be a string matching'],
+    ['tracker_backup_compose_files', ['docker-compose.yml', '/etc/x.yml'], 'tracker_backup_compose_files (environment file: backup.compose_files) must be a list of strings matching'],
+  ])('stops the play at the generated check when %s is %j, naming the variable, the rule and the value', async (variable, value, message) => {
     const deployDir = mkdtempSync(path.join(tmpdir(), 'tb-deploy-'));
     const project = await localProject(exampleEnv(), deployDir);
-    // argument_specs passes it (an int); only the generated assert knows 1..365.
     const varsFile = path.join(project, 'group_vars/env_my_deployment/tracker_backup.yml');
-    writeFileSync(varsFile, readFileSync(varsFile, 'utf8').replace('tracker_backup_retention_days: 7', 'tracker_backup_retention_days: 400'));
+    writeFileSync(varsFile, stringify({ ...(parse(readFileSync(varsFile, 'utf8')) as object), [variable]: value }));
     const statsFile = path.join(project, 'stats.json');
     const command = playbookCommand({ projectDir: project, phase: 'release', check: false, color: false, statsFile });
     const run = await execa(command.program, command.args, { cwd: command.cwd, env: command.env, reject: false, all: true });
     expect(run.exitCode).not.toBe(0);
-    expect(run.all.replace(/\s+/g, ' ')).toContain(
-      'tracker_backup_retention_days (environment file: backup.retention_days) must be a whole number from 1 to 365; it is 400',
-    );
+    const output = run.all.replace(/\s+/g, ' ');
+    expect(output).toContain(message);
+    expect(output).toContain(`it is ${Array.isArray(value) ? `['${value.join("', '")}']` : String(value).trimEnd()}`);
     expect(parseStats(readFileSync(statsFile, 'utf8')).hosts.local).toMatchObject({ failures: 1, changed: 0 });
     expect(existsSync(path.join(deployDir, 'storage'))).toBe(false);
   });
