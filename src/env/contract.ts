@@ -100,8 +100,9 @@ const ENTRIES: readonly Entry[] = [
 ];
 
 /** backup.conf keys the role computes on the host rather than taking from a variable. */
-const COMPUTED_CONF: readonly { key: string; variable: string; rule: string; why: string }[] = [
-  { key: 'BACKUP_GID', variable: 'tracker_backup_gid', rule: '0..4294967294', why: 'the numeric id of tracker_backup_group, looked up on the host' },
+const COMPUTED_CONF: readonly { key: string; variable: string; rule: string }[] = [
+  // The numeric id of tracker_backup_group, looked up on the host (tasks/storage.yml).
+  { key: 'BACKUP_GID', variable: 'tracker_backup_gid', rule: '0..4294967294' },
 ];
 
 export interface ConfSpec {
@@ -186,9 +187,9 @@ export function roleSettings(): Setting[] {
 }
 
 /** Every backup.conf key with its type and rule, in the order settings.tsv lists them. */
-export function confSpecs(): (ConfSpec & { variable: string; why?: string })[] {
+export function confSpecs(): (ConfSpec & { variable: string })[] {
   const mapped = roleSettings().flatMap((s) => (s.conf ? [{ ...s.conf, variable: s.variable }] : []));
-  return [...mapped, ...COMPUTED_CONF.map(({ key, variable, rule, why }) => ({ key, type: 'int' as const, rule, variable, why }))];
+  return [...mapped, ...COMPUTED_CONF.map(({ key, variable, rule }) => ({ key, type: 'int' as const, rule, variable }))];
 }
 
 /** The role variable an environment file field becomes (`backup.mode` -> `tracker_backup_mode`). */
