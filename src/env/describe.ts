@@ -1,91 +1,97 @@
 // Reading the schema itself: which keys an object allows, what example a field carries,
-// and a whole example document. Error hints and the generated docs both come from here,
-// so they cannot drift from the schema.
-import type { z } from 'zod';
+// and a whole example document. Error hints, the generated docs and the role contract all
+// come from here, so they cannot drift from the schema. Everything is read from zod's
+// public JSON Schema output (z.toJSONSchema), never from its internals.
+import { z } from 'zod';
 
-type Any = z.ZodType;
-type Path = readonly PropertyKey[];
-
-interface Def {
-  type: string;
-  shape?: Record<string, Any>;
-  innerType?: Any;
-  element?: Any;
-  options?: Any[];
-  discriminator?: string;
-  values?: unknown[];
-  in?: Any;
-}
-
-function def(schema: Any): Def {
-  return (schema as unknown as { _zod: { def: Def } })._zod.def;
-}
-
-interface Meta {
+/** A node of the JSON Schema zod writes (the subset this project's schema produces). */
+export interface JsonNode {
+  type?: string;
   description?: string;
   examples?: unknown[];
+  default?: unknown;
+  const?: unknown;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  properties?: Record<string, JsonNode>;
+  items?: JsonNode;
+  anyOf?: JsonNode[];
+  oneOf?: JsonNode[];
 }
 
-function meta(schema: Any): Meta | undefined {
-  return (schema as unknown as { meta(): Meta | undefined }).meta();
-}
+type Path = readonly PropertyKey[];
 
-const WRAPPERS = new Set(['optional', 'default', 'nullable', 'readonly', 'prefault']);
+const cache = new WeakMap<z.ZodType, JsonNode>();
 
-/** The schema with optional/default/nullable wrappers removed, and the metadata seen on the way. */
-function unwrap(schema: Any): { core: Any; meta: Meta } {
-  let current = schema;
-  let found: Meta = { ...meta(current) };
-  for (;;) {
-    const d = def(current);
-    if (WRAPPERS.has(d.type) && d.innerType) current = d.innerType;
-    else if (d.type === 'pipe' && d.in) current = d.in;
-    else break;
-    found = { ...meta(current), ...found };
+/** The schema as editors see it: what a user may write (`io: 'input'`), defaults shown. */
+export function jsonSchemaOf(schema: z.ZodType): JsonNode {
+  let node = cache.get(schema);
+  if (!node) {
+    node = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonNode;
+    cache.set(schema, node);
   }
-  return { core: current, meta: found };
+  return node;
 }
 
-function pickUnionOption(d: Def, data: unknown): Any | undefined {
-  const options = d.options ?? [];
-  if (d.discriminator && data && typeof data === 'object') {
-    const wanted = (data as Record<string, unknown>)[d.discriminator];
+const isNull = (node: JsonNode) => node.type === 'null';
+
+/** The branches of a union (null, from nullable, is no branch); a plain node is its own. */
+export function branches(node: JsonNode): JsonNode[] {
+  const options = node.anyOf ?? node.oneOf;
+  return options ? options.filter((o) => !isNull(o)).flatMap(branches) : [node];
+}
+
+/** The branch whose constant fields (a discriminator such as `driver`) match `data`. */
+function pick(node: JsonNode, data: unknown): JsonNode | undefined {
+  const options = branches(node);
+  if (data && typeof data === 'object') {
+    const values = data as Record<string, unknown>;
     const match = options.find((o) => {
-      const field = def(unwrap(o).core).shape?.[d.discriminator as string];
-      return field !== undefined && (def(unwrap(field).core).values ?? []).includes(wanted);
+      const constants = Object.entries(o.properties ?? {}).filter(([, field]) => field.const !== undefined);
+      return constants.length > 0 && constants.every(([key, field]) => values[key] === field.const);
     });
     if (match) return match;
   }
   return options[0];
 }
 
-/** The schema that validates the value at `path`, choosing union branches by `data`. */
-export function schemaAt(root: Any, path: Path, data: unknown): Any | undefined {
-  let current: Any | undefined = root;
+function child(node: JsonNode, key: PropertyKey): JsonNode | undefined {
+  if (node.type === 'array') return node.items;
+  return node.properties?.[String(key)];
+}
+
+/** The schema node that validates the value at `path`, choosing union branches by `data`. */
+export function schemaAt(root: JsonNode, path: Path, data: unknown): JsonNode | undefined {
+  let current: JsonNode | undefined = root;
   let value = data;
   for (const key of path) {
-    if (!current) return undefined;
-    let { core } = unwrap(current);
-    if (def(core).type === 'union') core = pickUnionOption(def(core), value) ?? core;
-    const d = def(unwrap(core).core);
-    if (d.type === 'object') current = d.shape?.[String(key)];
-    else if (d.type === 'array') current = d.element;
-    else return undefined;
+    const chosen: JsonNode | undefined = current && pick(current, value);
+    current = chosen && child(chosen, key);
     value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
   }
   return current;
 }
 
-/** Keys an object schema allows, for "did you mean" hints. */
-export function keysOf(schema: Any | undefined, data: unknown): string[] {
-  if (!schema) return [];
-  let { core } = unwrap(schema);
-  if (def(core).type === 'union') core = pickUnionOption(def(core), data) ?? core;
-  return Object.keys(def(unwrap(core).core).shape ?? {});
+/** Every node a dotted path can reach, one per union branch that has it (`tracker.core.database.driver`: two). */
+export function nodesAt(root: JsonNode, path: string): JsonNode[] {
+  let current = [root];
+  for (const key of path.split('.')) {
+    current = current.flatMap(branches).flatMap((n) => {
+      const next = child(n, key);
+      return next ? [next] : [];
+    });
+  }
+  return current;
 }
 
-export function descriptionOf(schema: Any): string | undefined {
-  return unwrap(schema).meta.description;
+/** Keys an object schema allows, for "did you mean" hints. */
+export function keysOf(node: JsonNode | undefined, data: unknown): string[] {
+  const chosen = node && pick(node, data);
+  return Object.keys(chosen?.properties ?? {});
 }
 
 /**
@@ -93,22 +99,21 @@ export function descriptionOf(schema: Any): string | undefined {
  * from their fields' examples. Fields without an example (the deployer's sections we
  * do not read) are left out.
  */
-export function exampleOf(schema: Any): unknown {
-  const { core, meta: m } = unwrap(schema);
-  if (m.examples && m.examples.length > 0) return m.examples[0];
-  const d = def(core);
-  if (d.type === 'object') {
+export function exampleOf(node: JsonNode): unknown {
+  if (node.examples && node.examples.length > 0) return node.examples[0];
+  const chosen = branches(node)[0];
+  if (!chosen || chosen !== node) return chosen && exampleOf(chosen);
+  if (node.const !== undefined) return node.const;
+  if (node.properties) {
     const out: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(d.shape ?? {})) {
+    for (const [key, field] of Object.entries(node.properties)) {
       const value = exampleOf(field);
       if (value !== undefined) out[key] = value;
     }
     return Object.keys(out).length > 0 ? out : undefined;
   }
-  if (d.type === 'union') return d.options?.[0] ? exampleOf(d.options[0]) : undefined;
-  if (d.type === 'literal') return d.values?.[0];
-  if (d.type === 'array' && d.element) {
-    const item = exampleOf(d.element);
+  if (node.type === 'array' && node.items) {
+    const item = exampleOf(node.items);
     return item === undefined ? undefined : [item];
   }
   return undefined;

@@ -1,7 +1,7 @@
 // Turning validation failures into lines an operator can act on: the JSON path first,
 // then what was wrong, then a valid example, one line per problem, all of them at once.
 import type { z } from 'zod';
-import { exampleOf, keysOf, schemaAt } from './describe.js';
+import { exampleOf, jsonSchemaOf, keysOf, schemaAt, type JsonNode } from './describe.js';
 
 export interface EnvIssue {
   path: string;
@@ -89,16 +89,17 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
 /** Past this, a whole-section example buries the message; the example file has it all. */
 const EXAMPLE_MAX = 160;
 
-function exampleText(schema: z.ZodType | undefined): string | undefined {
-  if (!schema) return undefined;
-  const example = exampleOf(schema);
+function exampleText(node: JsonNode | undefined): string | undefined {
+  if (!node) return undefined;
+  const example = exampleOf(node);
   if (example === undefined) return undefined;
   const text = JSON.stringify(example);
   return text.length <= EXAMPLE_MAX ? text : 'see envs/example.json and docs/environment.md';
 }
 
 /** One EnvIssue per zod issue; unknown keys get one issue each, with a "did you mean". */
-export function issuesFromZod(error: z.ZodError, root: z.ZodType, data: unknown): EnvIssue[] {
+export function issuesFromZod(error: z.ZodError, schema: z.ZodType, data: unknown): EnvIssue[] {
+  const root = jsonSchemaOf(schema);
   const out: EnvIssue[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {

@@ -1,17 +1,16 @@
 // Documents derived from the schema: the JSON Schema editors use, an example env file
 // and the field reference in docs/. scripts/generate-schema.ts writes them; a test fails
 // when the committed copies are stale.
-import { z } from 'zod';
-import { descriptionOf, exampleOf } from './describe.js';
+import { branches, exampleOf, jsonSchemaOf, type JsonNode } from './describe.js';
 import { envSchema } from './schema.js';
 
 export function jsonSchema(): string {
-  const schema = z.toJSONSchema(envSchema, { io: 'input', unrepresentable: 'any' });
+  const schema = jsonSchemaOf(envSchema);
   return `${JSON.stringify({ ...schema, title: 'tracker-backup environment file' }, null, 2)}\n`;
 }
 
 export function exampleEnv(): Record<string, unknown> {
-  const example = exampleOf(envSchema) as Record<string, unknown>;
+  const example = exampleOf(jsonSchemaOf(envSchema)) as Record<string, unknown>;
   // An operator copying the example would point at an image that does not exist;
   // leaving `image` out means the bundled one is built, which is what they want.
   delete (example.backup as Record<string, unknown>).image;
@@ -29,25 +28,12 @@ interface Row {
   description: string;
 }
 
-function rows(schema: z.ZodType, prefix: string, out: Row[]): void {
-  const def = (schema as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; options?: z.ZodType[]; element?: z.ZodType } } })._zod.def;
-  if (['optional', 'default', 'nullable'].includes(def.type) && def.innerType) {
-    rows(def.innerType, prefix, out);
-    return;
-  }
-  if (def.type === 'union' && def.options) {
-    for (const option of def.options) rows(option, prefix, out);
-    return;
-  }
-  if (def.type === 'array' && def.element) {
-    rows(def.element, `${prefix}[]`, out);
-    return;
-  }
-  if (def.type === 'object' && def.shape) {
-    for (const [key, field] of Object.entries(def.shape)) {
+function rows(node: JsonNode, prefix: string, out: Row[]): void {
+  for (const branch of branches(node)) {
+    if (branch.type === 'array' && branch.items) rows(branch.items, `${prefix}[]`, out);
+    for (const [key, field] of Object.entries(branch.properties ?? {})) {
       const path = prefix ? `${prefix}.${key}` : key;
-      const description = descriptionOf(field);
-      if (description && !out.some((r) => r.path === path)) out.push({ path, description });
+      if (field.description && !out.some((r) => r.path === path)) out.push({ path, description: field.description });
       rows(field, path, out);
     }
   }
@@ -55,7 +41,7 @@ function rows(schema: z.ZodType, prefix: string, out: Row[]): void {
 
 export function referenceMarkdown(): string {
   const out: Row[] = [];
-  rows(envSchema, '', out);
+  rows(jsonSchemaOf(envSchema), '', out);
   const table = out.map((r) => `| \`${r.path}\` | ${r.description.replaceAll('|', '\\|')} |`).join('\n');
   return `<!-- Generated from src/env/schema.ts by \`npm run schema\`; do not edit. -->
 # Environment file reference

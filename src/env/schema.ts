@@ -34,7 +34,7 @@ function plain(pattern: RegExp, what: string, max = 1000) {
     .max(max, { error: `must be at most ${max} characters`, abort: true })
     .refine((s) => !TEMPLATE_MARKERS.test(s), { error: 'must not contain "{{", "{%" or "{#" (Ansible would template it)', abort: true })
     .refine((s) => !CONTROL_CHARS.test(s), { error: 'must not contain newlines or other control characters', abort: true })
-    .refine((s) => pattern.test(s), { error: `must be ${what}`, abort: true });
+    .regex(pattern, { error: `must be ${what}`, abort: true });
 }
 
 const SHELL_SAFE_PATH = 'made of letters, digits and "._/+-" only (it is used in a cron command line)';
@@ -60,6 +60,8 @@ function deployDir(description: string) {
 
 /** Signals `backup.tracker_stop_signal` may name; host.sh checks the same list. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
+
+const DEFAULT_CONFIG_PATHS = ['storage/tracker/etc/tracker.toml', 'storage/prometheus/etc/prometheus.yml', 'storage/grafana/provisioning'];
 
 const SELF_ARCHIVE = 'each archive would hold the previous ones and the MySQL password file, doubling every run';
 
@@ -150,20 +152,20 @@ export const backupSchema = z.strictObject({
     {
       description:
         `Files and directories (relative to deploy_dir, at most ${PATH_MAX} characters each) put in each config archive. Missing ones are skipped with a warning. None may be, contain or be inside ${BACKUP_DIR} (so not "." or "storage"). Default: tracker.toml, prometheus.yml, Grafana provisioning.`,
-      example: ['storage/tracker/etc/tracker.toml', 'storage/prometheus/etc/prometheus.yml', 'storage/grafana/provisioning'],
+      example: DEFAULT_CONFIG_PATHS,
     },
-  ).optional(),
+  ).default(DEFAULT_CONFIG_PATHS),
   compose_files: doc(
     z.array(relativePath('A compose file of the operator\'s project.', 'docker-compose.yml')).min(1, { error: 'must list at least one file' }),
     {
       description: 'The operator\'s compose files in deploy_dir, in order. Default ["docker-compose.yml"]. The backup service file is added after them.',
       example: ['docker-compose.yml'],
     },
-  ).optional(),
+  ).default(['docker-compose.yml']),
   tracker_service: doc(plain(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a compose service name'), {
     description: 'Compose service stopped during a backup. Default "tracker".',
     example: 'tracker',
-  }).optional(),
+  }).default('tracker'),
   mode: doc(z.enum(['stop', 'online'], { error: 'must be "stop" or "online"' }).default('stop'), {
     description:
       'Default "stop": the tracker is stopped while the database snapshot is taken (the guide\'s behaviour). "online" never stops it: SQLite through VACUUM INTO, MySQL through one transaction.',

@@ -1,13 +1,9 @@
 // Environment file -> the tracker_backup role's variables. Pure: every decision about
-// what the role gets is made here, so the role's templates only place values.
+// what the role gets is made here, so the role's templates only place values. Names come
+// from the contract and defaults from the schema (src/env/contract.ts, src/env/schema.ts).
+import { roleDefault, roleVariable } from '../env/contract.js';
 import { checkCron } from '../env/cron.js';
-import type { EnvFile } from '../env/schema.js';
-
-export const DEFAULT_CONFIG_PATHS = [
-  'storage/tracker/etc/tracker.toml',
-  'storage/prometheus/etc/prometheus.yml',
-  'storage/grafana/provisioning',
-];
+import { backupSchema, type EnvFile } from '../env/schema.js';
 
 export interface RoleVars {
   /** Goes to group_vars in a normal file. */
@@ -16,44 +12,50 @@ export interface RoleVars {
   secrets: Record<string, string>;
 }
 
+/** `"backup": {}`: every field at the schema's default. */
+const BACKUP_DEFAULTS = backupSchema.parse({});
+
 export function defaultSqlitePath(databaseName: string): string {
   return `storage/tracker/lib/database/${databaseName}`;
 }
 
 export function roleVars(env: EnvFile): RoleVars {
-  const backup = env.backup;
   const database = env.tracker.core.database;
-  const vars: Record<string, unknown> = {
-    tracker_backup_enabled: backup?.enabled ?? false,
-    tracker_backup_deploy_dir: env.deploy_dir,
-    tracker_backup_compose_files: backup?.compose_files ?? ['docker-compose.yml'],
-    tracker_backup_tracker_service: backup?.tracker_service ?? 'tracker',
-    tracker_backup_config_paths: backup?.config_paths ?? DEFAULT_CONFIG_PATHS,
-    tracker_backup_image: backup?.image ?? '',
-    tracker_backup_database_driver: database.driver,
-    tracker_backup_mode: backup?.mode ?? 'stop',
-    tracker_backup_compression: backup?.compression ?? 'gzip',
-    tracker_backup_timeout_seconds: backup?.timeout_seconds ?? 3600,
-    tracker_backup_tracker_stop_signal: backup?.tracker_stop_signal ?? 'SIGINT',
-    tracker_backup_tracker_stop_timeout: backup?.tracker_stop_timeout ?? 10,
-    // The deployer puts mysql on database_network; the backup must reach it there.
-    tracker_backup_compose_networks: backup?.compose_networks ?? (database.driver === 'mysql' ? ['database_network'] : []),
+  // No backup section: backups are off, and the tooling is still set up with the defaults.
+  const backup = env.backup ?? { ...BACKUP_DEFAULTS, enabled: false };
+  const vars: Record<string, unknown> = {};
+  const set = (field: string, value: unknown) => {
+    vars[roleVariable(field)] = value;
   };
-  if (backup) {
-    const cron = checkCron(backup.schedule);
+  set('backup.enabled', backup.enabled);
+  set('deploy_dir', env.deploy_dir);
+  set('backup.compose_files', backup.compose_files);
+  set('backup.tracker_service', backup.tracker_service);
+  set('backup.config_paths', backup.config_paths);
+  set('backup.image', backup.image ?? roleDefault(roleVariable('backup.image')));
+  set('tracker.core.database.driver', database.driver);
+  set('backup.mode', backup.mode);
+  set('backup.compression', backup.compression);
+  set('backup.timeout_seconds', backup.timeout_seconds);
+  set('backup.tracker_stop_signal', backup.tracker_stop_signal);
+  set('backup.tracker_stop_timeout', backup.tracker_stop_timeout);
+  // The deployer puts mysql on database_network; the backup must reach it there.
+  set('backup.compose_networks', backup.compose_networks ?? (database.driver === 'mysql' ? ['database_network'] : []));
+  if (env.backup) {
+    const cron = checkCron(env.backup.schedule);
     // The schema has already refused schedules checkCron rejects.
-    vars.tracker_backup_schedule = cron.ok ? cron.normalized : backup.schedule;
-    vars.tracker_backup_retention_days = backup.retention_days;
+    set('backup.schedule', cron.ok ? cron.normalized : env.backup.schedule);
+    set('backup.retention_days', env.backup.retention_days);
   }
   const secrets: Record<string, string> = {};
   if (database.driver === 'sqlite3') {
-    vars.tracker_backup_sqlite_path = backup?.sqlite_path ?? defaultSqlitePath(database.database_name);
+    set('backup.sqlite_path', backup.sqlite_path ?? defaultSqlitePath(database.database_name));
   } else {
-    vars.tracker_backup_mysql_host = database.host;
-    vars.tracker_backup_mysql_port = database.port;
-    vars.tracker_backup_mysql_database = database.database_name;
-    vars.tracker_backup_mysql_user = database.username;
-    secrets.tracker_backup_mysql_password = database.password;
+    set('tracker.core.database.host', database.host);
+    set('tracker.core.database.port', database.port);
+    set('tracker.core.database.database_name', database.database_name);
+    set('tracker.core.database.username', database.username);
+    secrets[roleVariable('tracker.core.database.password')] = database.password;
   }
   return { vars, secrets };
 }

@@ -5,8 +5,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { execa } from 'execa';
+import { playbookCommand } from '../../src/ansible/command.js';
 import { runPlaybook } from '../../src/ansible/run.js';
+import { parseStats } from '../../src/ansible/stats.js';
 import { parseEnv } from '../../src/env/load.js';
 import { renderProject } from '../../src/render/project.js';
 import { loadSources } from '../../src/render/sources.js';
@@ -29,6 +32,11 @@ describe('role variables', () => {
     expect(Object.keys(options).sort()).toEqual(defaults);
     const values = read('defaults/main.yml');
     for (const key of defaults) expect(options[key]?.default, key).toEqual(values[key]);
+  });
+
+  it.each(Object.keys(specs).filter((entry) => entry !== 'main'))('entry point %s checks the ranges first (tasks/validate.yml)', (entry) => {
+    const tasks = parse(readFileSync(path.join(ROLE, 'tasks', `${entry}.yml`), 'utf8')) as Record<string, unknown>[];
+    expect(tasks[0]?.['ansible.builtin.import_tasks']).toBe('validate.yml');
   });
 
   it('the CLI only hands the role variables it declares', async () => {
@@ -66,6 +74,30 @@ describe('the role on a real ansible-playbook run', () => {
     const result = await runPlaybook({ projectDir: project, phase: 'release', check: false, color: false });
     expect(result.exitCode).not.toBe(0);
     expect(result.stats?.hosts.local).toMatchObject({ failures: 1, changed: 0 });
+    expect(existsSync(path.join(deployDir, 'storage'))).toBe(false);
+  });
+
+  // argument_specs passes each of these (an int, a string, a list of strings); only the
+  // generated asserts (tasks/validate.yml) know the range and the patterns.
+  it.each([
+    ['tracker_backup_retention_days', 400, 'tracker_backup_retention_days (environment file: backup.retention_days) must be a whole number from 1 to 365; it is 400'],
+    ['tracker_backup_sqlite_path', '../tracker.db', 'tracker_backup_sqlite_path (environment file: backup.sqlite_path) must be a string matching'],
+    // Python's $ would let a final newline through; the generated pattern ends in \\Z.
+    ['tracker_backup_tracker_service', 'tracker\n', 'tracker_backup_tracker_service (environment file: backup.tracker_service) must be a string matching'],
+    ['tracker_backup_compose_files', ['docker-compose.yml', '/etc/x.yml'], 'tracker_backup_compose_files (environment file: backup.compose_files) must be a list of strings matching'],
+  ])('stops the play at the generated check when %s is %j, naming the variable, the rule and the value', async (variable, value, message) => {
+    const deployDir = mkdtempSync(path.join(tmpdir(), 'tb-deploy-'));
+    const project = await localProject(exampleEnv(), deployDir);
+    const varsFile = path.join(project, 'group_vars/env_my_deployment/tracker_backup.yml');
+    writeFileSync(varsFile, stringify({ ...(parse(readFileSync(varsFile, 'utf8')) as object), [variable]: value }));
+    const statsFile = path.join(project, 'stats.json');
+    const command = playbookCommand({ projectDir: project, phase: 'release', check: false, color: false, statsFile });
+    const run = await execa(command.program, command.args, { cwd: command.cwd, env: command.env, reject: false, all: true });
+    expect(run.exitCode).not.toBe(0);
+    const output = run.all.replace(/\s+/g, ' ');
+    expect(output).toContain(message);
+    expect(output).toContain(`it is ${Array.isArray(value) ? `['${value.join("', '")}']` : String(value).trimEnd()}`);
+    expect(parseStats(readFileSync(statsFile, 'utf8')).hosts.local).toMatchObject({ failures: 1, changed: 0 });
     expect(existsSync(path.join(deployDir, 'storage'))).toBe(false);
   });
 
