@@ -120,7 +120,8 @@ describe.skipIf(runnerController !== 'host' && runnerController !== '')('the ren
 
   it("leaves the MySQL password and the SSH key out of runner's artifacts; secrets.yml stays 0600", () => {
     const target = sandbox as Sandbox;
-    const password = mysqlOf(target.env).password as string;
+    const { password } = mysqlOf(target.env);
+    if (typeof password !== 'string') throw new Error('the MySQL sandbox writes its password in plain text');
     const key = readFileSync(target.env.ssh_credentials.private_key_path, 'utf8');
     const secrets = path.join(runnerDir, 'project/group_vars', `env_${target.env.environment.name.replaceAll('-', '_')}`, 'secrets.yml');
     expect(statSync(secrets).mode & 0o777).toBe(0o600);
