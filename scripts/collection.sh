@@ -13,10 +13,6 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 readonly ROOT
 WORK=""
 
-log() {
-  printf '[%s] INFO: %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$*" >&2
-}
-
 die() {
   printf '[%s] ERROR: %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$*" >&2
   exit 2
