@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { ROOT } from '../helpers.js';
 import { controllerEnv } from './controller.js';
 import { mysqlOf, onTarget, sandboxDown, sandboxUp, type Sandbox } from './sandbox.js';
@@ -49,7 +50,8 @@ describe('the collection from your own playbook (examples/collection)', () => {
       // The sandbox's deploy directory instead of the example's /opt/torrust.
       tracker_backup_deploy_dir: sandbox.deployDir,
     };
-    writeFileSync(path.join(work, 'inventory.yml'), JSON.stringify({ all: { children: { tracker_servers: { hosts: { [sandbox.name]: host } } } } }));
+    // YAML, one key a line, as scripts/controller.sh (the 2.19 cell) reads the key's path from it.
+    writeFileSync(path.join(work, 'inventory.yml'), stringify({ all: { children: { tracker_servers: { hosts: { [sandbox.name]: host } } } } }));
   });
 
   afterAll(async () => {
