@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # setup.sh: prepare a Debian 12 machine (as root) to run tracker-backup and its tests.
-# Installs the apt packages (Ansible, linters, Docker engine and compose v1, debootstrap,
-# sqlite3, MariaDB client), the npm dependencies, and starts the Docker daemon if it is
-# not running. Safe to run again. Needs Node.js 20+ and npm already installed.
+# Installs the apt packages (Ansible, ansible-runner, linters, Docker engine and compose v1,
+# debootstrap, sqlite3, MariaDB client), the npm dependencies, and starts the Docker daemon
+# if it is not running. Safe to run again. Needs Node.js 20+ and npm already installed.
 set -euo pipefail
 
 readonly APT_PACKAGES=(
-  ansible ansible-lint yamllint shellcheck
+  ansible ansible-lint yamllint shellcheck python3-ansible-runner
   docker.io docker-compose debootstrap
   sqlite3 mariadb-client openssh-client file gzip tar jq ca-certificates git
 )
