@@ -19,7 +19,6 @@ REPO_ROOT="$(dirname "${SCRIPT_DIR}")"
 readonly SCRIPT_DIR REPO_ROOT
 readonly SSH_USER="torrust" SSH_HOST="127.0.0.1"
 readonly SSH_WAIT_SECONDS=60
-readonly LABEL_PREFIX="tracker-backup-sandbox"
 readonly MYSQL_SERVICE="mysql" MYSQL_DATABASE="torrust_tracker" MYSQL_USER="tracker_user" MYSQL_PORT=3306
 
 STANDIN_INTERVAL="${TRACKER_BACKUP_SANDBOX_STANDIN_INTERVAL:-0.2}"
@@ -157,7 +156,8 @@ resolve_choices() {
 # What the modules under sandbox/ (and scripts/sandbox-env.ts) are told about this
 # sandbox; the fixtures name them as @NAME@ (sandbox/render.py).
 export_fixture_values() {
-  export SANDBOX_DEPLOY="${DEPLOY}" SANDBOX_LAYOUT="${LAYOUT}" SANDBOX_DRIVER="${DRIVER}" \
+  export SANDBOX_NAME="${NAME}" SANDBOX_STATE="${STATE}" SANDBOX_CONTAINER="${CONTAINER}" \
+    SANDBOX_DEPLOY="${DEPLOY}" SANDBOX_LAYOUT="${LAYOUT}" SANDBOX_DRIVER="${DRIVER}" \
     SANDBOX_PROJECT="${PROJECT}" SANDBOX_PREFIX="${CONTAINER}-" SANDBOX_STANDIN_INTERVAL="${STANDIN_INTERVAL}" \
     SANDBOX_MYSQL_SERVICE="${MYSQL_SERVICE}" SANDBOX_MYSQL_PORT="${MYSQL_PORT}" \
     SANDBOX_MYSQL_DATABASE="${MYSQL_DATABASE}" SANDBOX_MYSQL_USER="${MYSQL_USER}" \
@@ -166,25 +166,15 @@ export_fixture_values() {
 
 # --- docker and ssh helpers -------------------------------------------------
 
-# sandbox/stack.sh: the compose stack seen from the Docker host.
+# The modules that know the target container and the compose stack.
+target() {
+  export_fixture_values
+  "${REPO_ROOT}/sandbox/target.sh" "$@"
+}
+
 stack() {
   export_fixture_values
   "${REPO_ROOT}/sandbox/stack.sh" "$@"
-}
-
-container_state() {
-  docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null || true
-}
-
-container_label() {
-  docker inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true
-}
-
-target_port() {
-  local mapping
-  mapping="$(docker port "${CONTAINER}" 22/tcp 2>/dev/null | head -n 1)" || true
-  [[ "${mapping}" =~ :([0-9]+)$ ]] || return 1
-  printf '%s\n' "${BASH_REMATCH[1]}"
 }
 
 # SSH_TIMEOUT (seconds, default 30) bounds the whole command, so a hung remote
@@ -209,17 +199,16 @@ compose_in_target() {
 # --- up ---------------------------------------------------------------------
 
 prepare_state() {
-  local owner choice
+  local choice
   local -A chosen=([driver]="${DRIVER}" [os]="${OS}" [layout]="${LAYOUT}")
-  owner="$(container_label "${CONTAINER}" "${LABEL_PREFIX}.state")"
-  [[ -z "${owner}" || "${owner}" == "${STATE}" ]] \
-    || die "container ${CONTAINER} belongs to ${owner}; run 'TRACKER_BACKUP_SANDBOX_ROOT=$(dirname "${owner}") scripts/sandbox.sh down ${NAME}' first"
+  target claim
   if [[ ! -f "${STATE}/sandbox-id" ]]; then
     # Containers of an earlier incarnation of this sandbox (STATE deleted by hand, a
     # half-finished `down`) still mount deleted directories.
-    remove_docker_objects
+    stack remove
+    target remove
     install -d -m 0700 "${STATE}"
-    # Ties the target container to this STATE; see start_target.
+    # Ties the target container to this STATE (sandbox/target.sh).
     cat /proc/sys/kernel/random/uuid >"${STATE}/sandbox-id"
   fi
   for choice in driver os layout; do
@@ -235,46 +224,11 @@ prepare_state() {
   chmod 0600 "${KEY}"
 }
 
-start_target() {
-  local image="$1" state sandbox_id
-  sandbox_id="$(<"${STATE}/sandbox-id")"
-  state="$(container_state "${CONTAINER}")"
-  if [[ -n "${state}" && "$(container_label "${CONTAINER}" "${LABEL_PREFIX}.id")" != "${sandbox_id}" ]]; then
-    # Created for an earlier STATE: its key and bind mounts point at files that no
-    # longer exist.
-    log "replacing stale target container ${CONTAINER}"
-    docker rm -f "${CONTAINER}" >/dev/null
-    state=""
-  fi
-  case "${state}" in
-    running)
-      log "reusing running target container ${CONTAINER}"
-      [[ "$(docker inspect -f '{{.Image}}' "${CONTAINER}")" == "$(docker image inspect -f '{{.Id}}' "${image}")" ]] \
-        || warn "${CONTAINER} runs an older ${image}; 'down' then 'up' to use the new one"
-      ;;
-    "")
-      log "starting target container ${CONTAINER}"
-      # The deploy dir is mounted at the SAME path: compose inside the target talks
-      # to the host daemon, which resolves ./storage/... on the host. Only the
-      # loopback address is published.
-      docker run -d --name "${CONTAINER}" --hostname "${CONTAINER}" \
-        --label "${LABEL_PREFIX}.name=${NAME}" --label "${LABEL_PREFIX}.state=${STATE}" \
-        --label "${LABEL_PREFIX}.id=${sandbox_id}" -p "${SSH_HOST}::22" \
-        -v /var/run/docker.sock:/var/run/docker.sock -v "${DEPLOY}:${DEPLOY}" \
-        -v "${KEY}.pub:/etc/sandbox/authorized_keys:ro" "${image}" >/dev/null
-      ;;
-    *)
-      log "starting existing target container ${CONTAINER} (was ${state})"
-      docker start "${CONTAINER}" >/dev/null
-      ;;
-  esac
-}
-
 wait_for_ssh() {
   local deadline=$((SECONDS + SSH_WAIT_SECONDS)) err=""
   log "waiting for SSH on ${SSH_HOST}:${PORT}"
   until err="$(SSH_TIMEOUT=15 ssh_target true 2>&1)"; do
-    if [[ "$(container_state "${CONTAINER}")" != "running" ]]; then
+    if [[ "$(target state)" != "running" ]]; then
       docker logs --tail 30 "${CONTAINER}" >&2 || true
       die "target container ${CONTAINER} stopped while waiting for SSH"
     fi
@@ -297,8 +251,8 @@ cmd_up() {
   prepare_state
   target_image="$("${REPO_ROOT}/sandbox/images.sh" "${OS}" "${DRIVER}" "${LAYOUT}" "${STATE}/logs")" || exit 1
   "${REPO_ROOT}/sandbox/deployment.sh"
-  start_target "${target_image}"
-  PORT="$(target_port)" || die "cannot read the published SSH port of ${CONTAINER}"
+  target start "${target_image}"
+  PORT="$(target port)" || die "cannot read the published SSH port of ${CONTAINER}"
   wait_for_ssh
   if [[ "${LAYOUT}" == deployer ]]; then
     log "installing the deployer's cron file, maintenance script and log on the target"
@@ -325,8 +279,8 @@ cmd_up() {
 # --- down -------------------------------------------------------------------
 
 compose_down() {
-  if [[ "$(container_state "${CONTAINER}")" == "running" && -f "${KEY}" && -f "${DEPLOY}/docker-compose.yml" ]] \
-    && PORT="$(target_port)"; then
+  if [[ "$(target state)" == "running" && -f "${KEY}" && -f "${DEPLOY}/docker-compose.yml" ]] \
+    && PORT="$(target port)"; then
     log "stopping the tracker stack from inside the target"
     SSH_TIMEOUT=120 compose_in_target down --volumes --remove-orphans >&2 && return 0
   fi
@@ -335,21 +289,14 @@ compose_down() {
   (cd "${DEPLOY}" && timeout 120 docker-compose -p "${PROJECT}" down --volumes --remove-orphans) >&2 || true
 }
 
-# The compose project's leftovers, then the target container.
-remove_docker_objects() {
-  stack remove
-  [[ -n "$(container_state "${CONTAINER}")" ]] || return 0
-  log "removing target container ${CONTAINER}"
-  docker rm -f "${CONTAINER}" >/dev/null || warn "could not remove ${CONTAINER}"
-}
-
 cmd_down() {
   require_commands docker flock timeout realpath
   acquire_lock
   log "tearing down sandbox '${NAME}'"
   # Each step tolerates failure: `down` must clean up half-created sandboxes.
   compose_down
-  remove_docker_objects
+  stack remove
+  target remove
   if [[ -e "${STATE}" ]]; then
     log "deleting ${STATE}"
     # The tracker writes as root; when this script is not root, a throwaway
@@ -365,7 +312,7 @@ cmd_down() {
   elif [[ -f "${ENV_FILE}" ]]; then
     warn "keeping ${ENV_FILE}: it does not describe ${DEPLOY}"
   fi
-  [[ -z "$(container_state "${CONTAINER}")" && -z "$(docker ps -aq --filter "label=com.docker.compose.project=${PROJECT}")" && ! -e "${STATE}" ]] \
+  [[ -z "$(target state)" && -z "$(docker ps -aq --filter "label=com.docker.compose.project=${PROJECT}")" && ! -e "${STATE}" ]] \
     || die "sandbox '${NAME}' is not completely removed"
   log "sandbox '${NAME}' removed"
 }
@@ -378,9 +325,9 @@ cmd_status() {
   DRIVER="$(recorded_choice driver sqlite3)"
   DRIVER="${DRIVER:-sqlite3}"
   OS="$(recorded_choice os bookworm)"
-  state="$(container_state "${CONTAINER}")"
+  state="$(target state)"
   tracker="$(stack container tracker Status)"
-  if [[ "${state}" == "running" ]] && PORT="$(target_port)"; then
+  if [[ "${state}" == "running" ]] && PORT="$(target port)"; then
     ssh_state="failing"
     [[ -f "${KEY}" ]] && SSH_TIMEOUT=15 ssh_target true 2>/dev/null && ssh_state="ok"
   fi
@@ -404,7 +351,7 @@ cmd_status() {
 }
 
 main() {
-  local cmd="${1:-}" name="" arg option value
+  local cmd="${1:-}" name="" arg option value hint
   case "${cmd}" in
     -h | --help | help) usage && return 0 ;;
     up | down | status) shift ;;
@@ -437,8 +384,11 @@ main() {
     esac
   done
   for option in driver os layout; do
-    [[ "${cmd}" != up || -z "${REQUESTED[${option}]}" ]] || allowed "${option}" "${REQUESTED[${option}]}" \
-      || die "unsupported ${option} '${REQUESTED[${option}]}' (--${option}$([[ ${option} == layout ]] || echo " / TRACKER_BACKUP_SANDBOX_${option^^}")): use ${CHOICES[${option}]// / or }"
+    value="${REQUESTED[${option}]}"
+    [[ "${cmd}" != up || -z "${value}" ]] || allowed "${option}" "${value}" && continue
+    hint="--${option}"
+    [[ "${option}" == layout ]] || hint+=" / TRACKER_BACKUP_SANDBOX_${option^^}"
+    die "unsupported ${option} '${value}' (${hint}): use ${CHOICES[${option}]// / or }"
   done
   init_paths "${name:-default}"
   "cmd_${cmd}"
