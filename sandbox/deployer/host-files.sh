@@ -22,5 +22,5 @@ install_in_target() {
 
 python3 "${here}/../render.py" "${here}/tracker-backup.cron" | install_in_target 0644 /etc/cron.d/tracker-backup
 install_in_target 0755 /usr/local/bin/maintenance-backup.sh <"${here}/maintenance-backup.sh"
-SANDBOX_YESTERDAY="$(date -u -d '1 day ago' '+%Y-%m-%d')" python3 "${here}/../render.py" "${here}/tracker-backup.log" \
+SANDBOX_YESTERDAY="$(date -u -d '1 day ago' '+%Y-%m-%d')" python3 "${here}/../render.py" "${here}/tracker-backup-log.txt" \
   | install_in_target 0644 /var/log/tracker-backup.log
