@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Fills a deployer-layout fixture template: every @NAME@ becomes the value of the
-environment variable DEPLOYER_NAME (an unknown name is an error). Values go in
-verbatim, byte for byte: the MySQL password may hold quotes, $ and backslashes.
+"""Fills a sandbox fixture template: every @NAME@ becomes the value of the environment
+variable SANDBOX_NAME (an unknown name is an error). Values go in verbatim, byte for
+byte, and are never evaluated: the MySQL password may hold quotes, $ and backslashes.
 
 Usage: render.py TEMPLATE > OUTPUT
 """
@@ -11,7 +11,7 @@ import sys
 
 
 def value(match: re.Match) -> str:
-    key = "DEPLOYER_" + match.group(1)
+    key = "SANDBOX_" + match.group(1)
     if key not in os.environ:
         sys.exit(f"render.py: {key} is not set (needed by {sys.argv[1]})")
     return os.environ[key]
