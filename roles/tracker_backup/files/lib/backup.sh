@@ -455,13 +455,12 @@ cmd_restore_config() {
   install_tree "$RESTORE_STAGING/tree" "$(basename "$file")" || exit 1
 }
 
-# The staging directory the restore script created under /backups for this restore
-# (root-only, named .restore-XXXXXXXX); prints its path.
-host_staging() {
+# NAME is the staging directory the restore script created under /backups for this
+# restore (root-only, named .restore-XXXXXXXX).
+check_host_staging() {
   local name="$1"
   [[ "$name" =~ ^\.restore-[A-Za-z0-9]{8}$ ]] || die "not a restore staging directory name: ${name:0:60}"
   [[ -d "$BACKUPS/$name" && ! -L "$BACKUPS/$name" ]] || die "no restore staging directory $name in $BACKUPS"
-  printf '%s' "$BACKUPS/$name"
 }
 
 # Everything of a restore that can run while the tracker still runs: each FILE (a
@@ -471,8 +470,8 @@ host_staging() {
 # the restore's safety archive (config files are not written by the tracker).
 # Usage: stage DIR [--legacy] FILE...
 cmd_stage() {
-  local staging legacy="" file
-  staging="$(host_staging "${1:-}")"
+  local staging="$BACKUPS/${1:-}" legacy="" file
+  check_host_staging "${1:-}"
   shift
   trap cleanup_partials EXIT
   [[ "${1:-}" != --legacy ]] || { legacy=--legacy && shift; }
