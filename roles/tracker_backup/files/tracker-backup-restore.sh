@@ -305,7 +305,8 @@ put_back_sqlite() {
       local name extension
       enter_restore_dir "$(dirname -- "$database")"
       name="$(basename -- "$database")"
-      for extension in "" -journal -wal -shm; do
+      # Not -shm: SQLite rebuilds it when the first connection opens the database.
+      for extension in "" -journal -wal; do
         if [[ -f "$safety$extension" ]]; then
           install_here "$safety$extension" "$name$extension"
         else
