@@ -190,23 +190,23 @@ install_sqlite() {
 # Usage: install_tree TREE LABEL
 install_tree() {
   local tree="$1" label="$2" path
-  local -a directories=() files=()
-  mapfile -t directories < <(cd "$tree" && find . -mindepth 1 -type d -printf '%P\n' | LC_ALL=C sort)
-  mapfile -t files < <(cd "$tree" && find . -type f -printf '%P\n' | LC_ALL=C sort)
-  for path in "${directories[@]}"; do
+  local -a tree_directories=() tree_files=()
+  mapfile -t tree_directories < <(cd "$tree" && find . -mindepth 1 -type d -printf '%P\n' | LC_ALL=C sort)
+  mapfile -t tree_files < <(cd "$tree" && find . -type f -printf '%P\n' | LC_ALL=C sort)
+  for path in "${tree_directories[@]}"; do
     (check_restore_path "$path" directory) || return 1
   done
-  for path in "${files[@]}"; do
+  for path in "${tree_files[@]}"; do
     (check_restore_path "$path" file) || return 1
   done
-  for path in "${directories[@]}"; do
+  for path in "${tree_directories[@]}"; do
     (enter_restore_dir "$path" "$tree") || return 1
   done
-  for path in "${files[@]}"; do
+  for path in "${tree_files[@]}"; do
     (
       enter_restore_dir "$(dirname -- "$path")" "$tree"
       install_here "$tree/$path" "$(basename -- "$path")" link
     ) || return 1
   done
-  log INFO "Restored config files from $label: ${#files[@]} file(s)"
+  log INFO "Restored config files from $label: ${#tree_files[@]} file(s)"
 }
