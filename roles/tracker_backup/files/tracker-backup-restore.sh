@@ -11,9 +11,9 @@
 # lock, and restores. SQLite: decompresses and checks the backup, archives the current
 # config and puts the backup's config in place while the tracker runs, stops it only to
 # keep the current database aside (a hard link) and rename the restored one into place,
-# starts it, then publishes the safety backup. MySQL: stops the tracker, takes a safety backup, restores, starts it.
-# If a step fails after the tracker was stopped, the previous state is put back, the
-# tracker started again if it was running, and the command exits 1.
+# starts it, then publishes the safety backup. MySQL: stops the tracker, takes a safety
+# backup, restores, starts it. If a step fails once something was replaced, the previous
+# state is put back, the tracker started again if it was running, and it exits 1.
 #
 # Exit codes: 0 restored (or plan shown); 1 refused or failed; 2 usage error; 75 a backup
 # or restore holds the lock.
@@ -238,7 +238,7 @@ prepare_restore() {
   mkdir -p -- "$BACKUP_DIR/.staging/$SAFETY" || return 1
 }
 
-# The staged file of the selected backup file of KIND (sqlite or config), if any.
+# The file of KIND (sqlite or config) among the run's selected files, if any.
 selected_path() {
   local stamp="$1" kind="$2" path
   while IFS= read -r path; do
