@@ -59,7 +59,7 @@ stop_start_docker() {
 
 # What it does now: the tracker's own signal (SIGINT), then a poll until it has exited.
 signal_start_docker() {
-  on_target "$NAME" 'ids=$(docker-compose ps -q tracker); start=$(date +%s%3N); docker kill --signal SIGINT $ids >/dev/null && while [ "$(docker inspect -f "{{.State.Running}}" $ids)" = true ]; do sleep 0.1; done && docker start $ids >/dev/null && until [ "$(docker inspect -f "{{.State.Running}}" $ids)" = true ]; do sleep 0.1; done; echo $(($(date +%s%3N) - start))'
+  signal_start "$NAME"
 }
 
 # The guide's manual procedure, everything while the tracker is stopped.
@@ -97,20 +97,6 @@ ours() {
   fi
   clear_backups
   echo "$total $downtime $(failed_writes "$since")"
-}
-
-# repeat N FUNCTION ARGS...: per output field, the median of N runs.
-repeat() {
-  local runs="$1" i field
-  shift
-  local -a lines=() fields=() out=()
-  for ((i = 0; i < runs; i++)); do lines+=("$("$@")"); done
-  read -ra fields <<<"${lines[0]}"
-  for ((field = 1; field <= ${#fields[@]}; field++)); do
-    # shellcheck disable=SC2046 # one number per run
-    out+=("$(median $(printf '%s\n' "${lines[@]}" | cut -d' ' -f"$field"))")
-  done
-  echo "${out[*]}"
 }
 
 bench_size() {

@@ -99,6 +99,31 @@ timed_on_target() {
   on_target "$1" "start=\$(date +%s%3N); { $2 ; } >&2; echo \$((\$(date +%s%3N) - start))"
 }
 
+# Run in the target from its deploy dir: the stand-in tracker's container ids.
+# shellcheck disable=SC2016 # expands in the target
+readonly TRACKER_IDS_ON_TARGET='$(docker-compose ps -q tracker)'
+
+# signal_start NAME: ms to stop the stand-in tracker as our scripts do (its own signal,
+# SIGINT, by container id, then a poll until it has exited) and start it again.
+signal_start() {
+  # shellcheck disable=SC2016 # expands in the target
+  on_target "$1" 'ids='"$TRACKER_IDS_ON_TARGET"'; start=$(date +%s%3N); docker kill --signal SIGINT $ids >/dev/null && while [ "$(docker inspect -f "{{.State.Running}}" $ids)" = true ]; do sleep 0.1; done && docker start $ids >/dev/null && until [ "$(docker inspect -f "{{.State.Running}}" $ids)" = true ]; do sleep 0.1; done; echo $(($(date +%s%3N) - start))'
+}
+
+# repeat N FUNCTION ARGS...: per output field, the median of N runs.
+repeat() {
+  local runs="$1" i field
+  shift
+  local -a lines=() fields=() out=()
+  for ((i = 0; i < runs; i++)); do lines+=("$("$@")"); done
+  read -ra fields <<<"${lines[0]}"
+  for ((field = 1; field <= ${#fields[@]}; field++)); do
+    # shellcheck disable=SC2046 # one number per run
+    out+=("$(median $(printf '%s\n' "${lines[@]}" | cut -d' ' -f"$field"))")
+  done
+  echo "${out[*]}"
+}
+
 # cli ARGS...: the tool as an operator runs it; output to stderr, summary kept in $WORK/cli.out.
 cli() {
   (cd "$REPO_ROOT" && NO_COLOR=1 npx tsx src/cli/bin.ts "$@") >"$WORK/cli.out" 2>&1

@@ -2,7 +2,7 @@
 // (dry run, chosen timestamp, corrupt backup refused, failure rolled back) and disaster
 // recovery onto a second, fresh target. Stand-in: the tracker service only.
 import { execa } from 'execa';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,16 @@ async function sha(file: string): Promise<string> {
 
 async function tracker(sandbox: Sandbox, action: 'stop' | 'start'): Promise<void> {
   await onTarget(sandbox, `docker-compose ${action} tracker >/dev/null 2>&1`);
+}
+
+/** The stand-in tracker's container start time: a new one means the tracker was stopped. */
+async function startedAt(sandbox: Sandbox): Promise<string> {
+  return (await onTarget(sandbox, 'docker inspect -f "{{.State.StartedAt}}" $(docker-compose ps -q tracker)')).stdout.trim();
+}
+
+/** Every name under storage/backup, hidden ones included, sorted. */
+async function storeFiles(sandbox: Sandbox): Promise<string[]> {
+  return (await onTarget(sandbox, 'cd storage/backup && find . -mindepth 1 | LC_ALL=C sort')).stdout.split('\n');
 }
 
 async function backupNow(sandbox: Sandbox): Promise<string> {
@@ -183,31 +193,121 @@ describe('restore in place', () => {
     }
   });
 
-  it('puts the previous state back when the restore fails midway', async () => {
+  it('refuses a backup that fails its checks while the tracker still runs: nothing changed, nothing left', async () => {
     // A run whose database file is good and whose config archive is not an archive at all,
-    // yet listed with its true checksum: the database is restored first, then the config
-    // step fails.
+    // yet listed with its true checksum: the preparation (decompress and check, before the
+    // stop) finds it.
     const stamp = '20300101_000000';
     const backups = `${one().deployDir}/storage/backup`;
     await execa('sh', ['-c', `set -e; cd "$1"; cp sqlite/sqlite_$2.db.gz sqlite/sqlite_$3.db.gz
       echo 'not a tar archive' > config/config_$3.tar.gz
       sha256sum sqlite/sqlite_$3.db.gz config/config_$3.tar.gz > manifests/manifest_$3.sha256`, 'sh', backups, stampA, stamp]);
-    await tracker(one(), 'stop');
-    await execa('sqlite3', [dbPath(one()), "INSERT INTO whitelist(info_hash) VALUES ('state-before-failed-restore');"]);
-    const before = await canonical(one());
-    await tracker(one(), 'start');
+    const filesBefore = await storeFiles(one());
+    const startedBefore = await startedAt(one());
     try {
       const run = await cli(['restore', '--env', one().envFile, '--at', stamp, '--yes'], one());
       expect(run.exitCode).toBe(1);
-      expect(run.stdout).toContain('Restore failed; putting the safety backup');
-      expect(run.stdout).toContain('Previous state restored from safety backup');
+      expect(run.stdout).toContain(`could not prepare the restore of backup ${stamp}; nothing was changed`);
+      expect(run.stdout).not.toContain('Stopping tracker container');
+      expect(await startedAt(one())).toBe(startedBefore);
       expect(await trackerRunning(one())).toBe(true);
+      // The safety archive taken for it and the staging directories are gone again.
+      expect(await storeFiles(one())).toEqual(filesBefore);
+    } finally {
+      await execa('sh', ['-c', `cd "$1" && rm -f sqlite/sqlite_$2.db.gz config/config_$2.tar.gz manifests/manifest_$2.sha256`, 'sh', backups, stamp]);
+    }
+  });
+});
+
+describe('restore downtime (SQLite): the tracker is down only for the swap', () => {
+  it('prepares before the stop, swaps while stopped, publishes a verified, restorable safety backup after the restart', async () => {
+    const marker = 'state-before-downtime-restore';
+    await tracker(one(), 'stop');
+    await execa('sqlite3', [dbPath(one()), `INSERT INTO whitelist(info_hash) VALUES ('${marker}');`]);
+    await tracker(one(), 'start');
+    const id = (await onTarget(one(), 'docker-compose ps -q tracker')).stdout.trim();
+    const startedBefore = await startedAt(one());
+    const since = (await onTarget(one(), 'date +%s')).stdout.trim();
+
+    const run = await cli(['restore', '--env', one().envFile, '--at', stampA, '--yes'], one());
+    expect(run.exitCode).toBe(0);
+    const until = Number((await onTarget(one(), 'date +%s')).stdout.trim()) + 1;
+    const startedAfter = await startedAt(one());
+    expect(startedAfter).not.toBe(startedBefore);
+    // Started once: one stop and one start of the tracker's container in the whole restore.
+    const events = await onTarget(one(), `docker events --since ${since} --until ${until} --filter container=${id} --filter event=start --filter event=die --format '{{.Status}}'`);
+    expect(events.stdout.trim().split('\n')).toEqual(['die', 'start']);
+
+    // Decompress, check and config restore before the stop; no container between stop and start.
+    const log = run.stdout;
+    const stop = log.indexOf('Stopping tracker container');
+    const start = log.indexOf('Starting tracker container');
+    expect(stop).toBeGreaterThan(0);
+    expect(log.indexOf(`Decompressed and checked sqlite_${stampA}.db.gz`)).toBeGreaterThan(0);
+    expect(log.indexOf(`Decompressed and checked sqlite_${stampA}.db.gz`)).toBeLessThan(stop);
+    expect(log.indexOf(`Restored config files from config_${stampA}.tar.gz`)).toBeGreaterThan(0);
+    expect(log.indexOf(`Restored config files from config_${stampA}.tar.gz`)).toBeLessThan(stop);
+    const downtime = log.slice(stop, start);
+    expect(downtime).toContain('Safety copy of storage/tracker/lib/database/tracker.db taken');
+    expect(downtime).toContain(`Restored SQLite database storage/tracker/lib/database/tracker.db from sqlite_${stampA}.db.gz`);
+    expect(downtime).not.toContain('compose:');
+
+    // The safety backup: published after the restart, complete, verified, holding the old state.
+    const safety = /Safety backup (\d{8}_\d{6}) taken/.exec(log)?.[1];
+    expect(safety, log).toBeDefined();
+    const manifest = `storage/backup/manifests/manifest_${safety}.sha256`;
+    const times = await onTarget(one(), `date -r ${manifest} +%s.%N; date -d '${startedAfter}' +%s.%N`);
+    const [published, restarted] = times.stdout.trim().split('\n').map(Number);
+    expect(published).toBeGreaterThan(restarted as number);
+    const check = await onTarget(one(), `cd storage/backup && sha256sum -c manifests/manifest_${safety}.sha256`);
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    expect(check.stdout).toContain(`sqlite/sqlite_${safety}.db.gz: OK`);
+    expect(check.stdout).toContain(`config/config_${safety}.tar.gz: OK`);
+
+    // The restored database is the backup's: every row of A, not the marker.
+    await tracker(one(), 'stop');
+    const now = await canonical(one());
+    for (const row of canonicalA.split('\n').filter((l) => l.includes('|'))) expect(now).toContain(row);
+    expect(now).not.toContain(marker);
+    await tracker(one(), 'start');
+
+    // And the safety backup restores the state before the restore.
+    const back = await cli(['restore', '--env', one().envFile, '--at', safety as string, '--only', 'database', '--yes'], one());
+    expect(back.exitCode).toBe(0);
+    await tracker(one(), 'stop');
+    expect(await canonical(one())).toContain(marker);
+    await tracker(one(), 'start');
+  });
+
+  it('a failure while the tracker is stopped puts the previous database and config back and starts the tracker', async () => {
+    // Injected fault: a directory where the old database's shared-memory file would be, so
+    // removing the old journals fails after the stop, once the config was already restored.
+    const marker = 'state-before-failed-restore';
+    const shm = `${dbPath(one())}-shm`;
+    const toml = `${one().deployDir}/storage/tracker/etc/tracker.toml`;
+    await tracker(one(), 'stop');
+    await execa('sqlite3', [dbPath(one()), `INSERT INTO whitelist(info_hash) VALUES ('${marker}');`]);
+    const before = await canonical(one());
+    writeFileSync(toml, `${readFileSync(toml, 'utf8')}# ${marker}\n`);
+    const tomlBefore = readFileSync(toml, 'utf8');
+    mkdirSync(shm);
+    await tracker(one(), 'start');
+    try {
+      const run = await cli(['restore', '--env', one().envFile, '--at', stampA, '--yes'], one());
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toContain('Stopping tracker container');
+      expect(run.stdout).toContain('Restore failed; putting the previous state back from the safety copy');
+      expect(run.stdout).toContain('Previous state restored from the safety copy');
+      expect(await trackerRunning(one())).toBe(true);
+      expect(readFileSync(toml, 'utf8')).toBe(tomlBefore);
+      const safety = /Safety backup (\d{8}_\d{6}) taken/.exec(run.stdout)?.[1];
+      expect(safety, run.stdout).toBeDefined();
       await tracker(one(), 'stop');
       const after = await canonical(one());
       for (const row of before.split('\n').filter((l) => l.includes('|'))) expect(after).toContain(row);
-      expect(after).toContain('state-before-failed-restore');
+      expect(after).toContain(marker);
     } finally {
-      await execa('sh', ['-c', `cd "$1" && rm -f sqlite/sqlite_$2.db.gz config/config_$2.tar.gz manifests/manifest_$2.sha256`, 'sh', backups, stamp]);
+      rmSync(shm, { recursive: true, force: true });
       await tracker(one(), 'start');
     }
   });

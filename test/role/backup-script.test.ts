@@ -295,6 +295,65 @@ describe('restore-sqlite', () => {
   });
 });
 
+// What a SQLite restore runs before it stops the tracker, and the safety backup's finish.
+describe('stage (a restore\'s preparation) and finish after it', () => {
+  it('decompresses and checks the backup into the given directory, extracts its config, archives the current config as the safety stamp', async () => {
+    expect((await run('all')).exitCode).toBe(0);
+    const stamp = stampAt(NOW);
+    const safety = '20260210_040000';
+    mkdirSync(path.join(backups, '.restore-Ab3dE6gH'));
+    writeFileSync(path.join(data, 'storage/tracker/etc/tracker.toml'), '[core]\n# current\n');
+    const result = await run('stage', '.restore-Ab3dE6gH', `sqlite/sqlite_${stamp}.db.gz`, `config/config_${stamp}.tar.gz`);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(await rows(path.join(backups, '.restore-Ab3dE6gH/database.db'))).toBe('a,b,c');
+    expect(readFileSync(path.join(backups, '.restore-Ab3dE6gH/tree/storage/tracker/etc/tracker.toml'), 'utf8')).toBe('[core]\n');
+    // Without BACKUP_STAMP nothing is published; with it, the current config is.
+    expect(list('config')).toEqual([`config_${stamp}.tar.gz`]);
+    const archived = await execa('bash', [SCRIPT, 'stage', '.restore-Ab3dE6gH'], {
+      reject: false,
+      env: { TRACKER_BACKUP_BACKUPS_DIR: backups, TRACKER_BACKUP_DATA_DIR: data, TRACKER_BACKUP_NOW: String(NOW), BACKUP_STAMP: safety },
+    });
+    expect(archived.exitCode, archived.stdout + archived.stderr).toBe(0);
+    const tar = await execa('tar', ['-xzOf', path.join(backups, 'config', `config_${safety}.tar.gz`), 'storage/tracker/etc/tracker.toml']);
+    expect(tar.stdout).toBe('[core]\n# current');
+
+    // finish publishes the staged safety copy with that archive, not a new one of what is there now.
+    mkdirSync(path.join(backups, '.staging', safety), { recursive: true });
+    await execa('cp', [path.join(data, DATABASE), path.join(backups, '.staging', safety, 'database.db')]);
+    writeFileSync(path.join(data, 'storage/tracker/etc/tracker.toml'), '[core]\n# restored\n');
+    const finished = await execa('bash', [SCRIPT, 'finish'], {
+      reject: false,
+      env: { TRACKER_BACKUP_BACKUPS_DIR: backups, TRACKER_BACKUP_DATA_DIR: data, TRACKER_BACKUP_NOW: String(NOW), BACKUP_STAMP: safety, BACKUP_PRUNE: 'no' },
+    });
+    expect(finished.exitCode, finished.stdout + finished.stderr).toBe(0);
+    expect(finished.stdout).toContain(`Config archive of ${safety} was taken before the tracker stopped; not archiving again`);
+    const after = await execa('tar', ['-xzOf', path.join(backups, 'config', `config_${safety}.tar.gz`), 'storage/tracker/etc/tracker.toml']);
+    expect(after.stdout).toBe('[core]\n# current');
+    const check = await execa('sha256sum', ['-c', `manifests/manifest_${safety}.sha256`], { cwd: backups });
+    expect(check.stdout).toContain(`sqlite/sqlite_${safety}.db.gz: OK`);
+    expect(check.stdout).toContain(`config/config_${safety}.tar.gz: OK`);
+  });
+
+  it.each([
+    ['a name that is not a restore staging directory', '../etc'],
+    ['a staging directory that does not exist', '.restore-Zz9yX8wV'],
+  ])('refuses %s', async (_label, dir) => {
+    expect((await run('all')).exitCode).toBe(0);
+    const result = await run('stage', dir, `sqlite/sqlite_${stampAt(NOW)}.db.gz`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/ERROR: (not a restore staging directory name|no restore staging directory)/);
+  });
+
+  it('refuses a staging directory that is a link', async () => {
+    expect((await run('all')).exitCode).toBe(0);
+    symlinkSync(outside, path.join(backups, '.restore-Ab3dE6gH'));
+    const result = await run('stage', '.restore-Ab3dE6gH', `sqlite/sqlite_${stampAt(NOW)}.db.gz`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('no restore staging directory .restore-Ab3dE6gH');
+    expect(readdirSync(outside)).toEqual([]);
+  });
+});
+
 // The tracker's containers can write into storage/tracker/...; a link planted there must
 // never turn a restore (run as root) into a write somewhere else.
 describe('restores never write through a link they did not create', () => {

@@ -8,9 +8,12 @@
 # their manifest (a corrupt backup is refused before anything is touched; a legacy
 # backup, one with no manifest such as the deployer's, gets the checks that need none:
 # decompression test, SQLite quick_check, the dump's completion line), takes the
-# lock, stops the tracker, takes a safety backup of the current state, restores, and
-# starts the tracker again if it was running. If a step fails after the tracker was
-# stopped, the safety backup is put back and the command exits 1.
+# lock, and restores. SQLite: decompresses and checks the backup, archives the current
+# config and puts the backup's config in place while the tracker runs, stops it only to
+# keep the current database aside (a hard link) and rename the restored one into place,
+# starts it, then publishes the safety backup. MySQL: stops the tracker, takes a safety
+# backup, restores, starts it. If a step fails once something was replaced, the previous
+# state is put back, the tracker started again if it was running, and it exits 1.
 #
 # Exit codes: 0 restored (or plan shown); 1 refused or failed; 2 usage error; 75 a backup
 # or restore holds the lock.
@@ -30,6 +33,13 @@ YES=false
 DRIVER=""
 SAFETY=""
 PHASE=plan
+# The root-only directory (under the backups) a SQLite restore stages its files in.
+RESTORE_STAGE=""
+# A safety copy of the database is staged and not yet published.
+SAFETY_COPY=false
+# What a SQLite restore has begun to replace (and a failure puts back).
+CONFIG_CHANGED=false
+DATABASE_CHANGED=false
 
 usage() {
   sed -n '2,19p' "$0" >&2
@@ -197,6 +207,9 @@ restore_run() {
   done < <(selected_files "$stamp")
 }
 
+# MySQL: the safety dump is taken while the tracker is stopped, so that it holds every
+# write up to the stop: a failed restore is undone by loading it, and a dump taken before
+# the stop would lose the writes made after it.
 take_safety_backup() {
   SAFETY="$STAMP"
   log INFO "Taking a safety backup of the current state as $SAFETY..."
@@ -205,11 +218,136 @@ take_safety_backup() {
   log INFO "Safety backup $SAFETY taken"
 }
 
+# SQLite: everything but the swap happens while the tracker runs. Before the stop, the
+# backup is decompressed and checked into a root-only staging directory, the current
+# config archived as the safety backup's config archive, and the backup's config files
+# put in place (the tracker reads them only when it starts). While the tracker is
+# stopped, the current database gets a second name in the backups' staging directory (a
+# hard link: the restore replaces the live file by rename, so the old file stays intact
+# under that name) and the staged database is renamed into place. The safety backup is
+# compressed, verified and published once the tracker runs again.
+prepare_restore() {
+  local stamp="$1"
+  local -a files=() legacy=()
+  mapfile -t files < <(selected_files "$stamp")
+  ! is_legacy "$stamp" || legacy=(--legacy)
+  SAFETY="$STAMP"
+  RESTORE_STAGE="$(mktemp -d "$BACKUP_DIR/.restore-XXXXXXXX")" || return 1
+  log INFO "Preparing the restore while the tracker runs: decompressing and checking ${files[*]}, archiving the current config as safety backup $SAFETY..."
+  run_backup_container stage -e "BACKUP_STAMP=$SAFETY" -- stage "${RESTORE_STAGE##*/}" "${legacy[@]}" "${files[@]}" || return 1
+  mkdir -p -- "$BACKUP_DIR/.staging/$SAFETY" || return 1
+}
+
+# The file of KIND (sqlite or config) among the run's selected files, if any.
+selected_path() {
+  local stamp="$1" kind="$2" path
+  while IFS= read -r path; do
+    [[ "$path" != "$kind/"* ]] || { printf '%s' "$path" && return 0; }
+  done < <(selected_files "$stamp")
+}
+
+install_config() {
+  local stamp="$1" path
+  path="$(selected_path "$stamp" config)"
+  [[ -n "$path" ]] || return 0
+  CONFIG_CHANGED=true
+  install_tree "$PWD/$RESTORE_STAGE/tree" "$(basename -- "$path")"
+}
+
+# The safety copy of the stopped database (and of a journal or WAL an unclean stop left).
+# When the restore replaces the database, each is a second name for the file (or a copy
+# where the backups are on another filesystem); with --only config the tracker goes on
+# writing the same file, so it is a copy. Only regular files: the database directory is
+# writable from the tracker's container.
+link_safety_copy() {
+  local database safety link=true
+  database="$(config SQLITE_PATH)"
+  safety="$PWD/$BACKUP_DIR/.staging/$SAFETY/database.db"
+  [[ "$ONLY" != config ]] || link=false
+  (
+    local name extension
+    enter_restore_dir "$(dirname -- "$database")"
+    name="$(basename -- "$database")"
+    [[ -e "$name" || -L "$name" ]] || die "SQLite database not found at $PWD/$database"
+    for extension in "" -journal -wal; do
+      [[ -e "$name$extension" || -L "$name$extension" ]] || continue
+      [[ -f "$name$extension" && ! -L "$name$extension" ]] \
+        || die "$PWD/$name$extension is a symbolic link or not a regular file; not copying it"
+      { [[ "$link" == true ]] && ln -T -- "$name$extension" "$safety$extension" 2>/dev/null; } \
+        || cp -P -T -- "$name$extension" "$safety$extension" \
+        || die "cannot take a safety copy of $name$extension"
+      [[ -f "$safety$extension" && ! -L "$safety$extension" ]] \
+        || die "$name$extension was replaced while its safety copy was taken; not using it"
+    done
+  ) || return 1
+  SAFETY_COPY=true
+  log INFO "Safety copy of $database taken (published as safety backup $SAFETY once the tracker runs again)"
+}
+
+install_database() {
+  local stamp="$1" path
+  path="$(selected_path "$stamp" sqlite)"
+  [[ -n "$path" ]] || return 0
+  DATABASE_CHANGED=true
+  install_sqlite "$PWD/$RESTORE_STAGE/database.db" "$(config SQLITE_PATH)" "$(basename -- "$path")"
+}
+
+# A failed restore, with the tracker stopped: the database is copied back from the safety
+# copy (not linked: the tracker will write to the live file, and the safety copy must
+# stay as it was until it is published) with the journal it had, and the config from
+# the safety archive taken before any file was replaced.
+put_back_sqlite() {
+  local database safety archive status=0
+  database="$(config SQLITE_PATH)"
+  safety="$PWD/$BACKUP_DIR/.staging/$SAFETY/database.db"
+  if [[ "$DATABASE_CHANGED" == true ]]; then
+    (
+      local name extension
+      enter_restore_dir "$(dirname -- "$database")"
+      name="$(basename -- "$database")"
+      # Not -shm: SQLite rebuilds it when the first connection opens the database.
+      for extension in "" -journal -wal; do
+        if [[ -f "$safety$extension" ]]; then
+          install_here "$safety$extension" "$name$extension"
+        else
+          rm -f -- "$name$extension" || die "cannot remove $name$extension"
+        fi
+      done
+    ) || status=1
+  fi
+  if [[ "$CONFIG_CHANGED" == true ]]; then
+    for archive in "$BACKUP_DIR/config/config_$SAFETY.tar.gz" "$BACKUP_DIR/config/config_$SAFETY.tar.zst"; do
+      [[ -f "$archive" ]] || continue
+      run_backup_container restore -v "$PWD:/restore" -- restore-config "${archive#"$BACKUP_DIR/"}" || status=1
+    done
+  fi
+  return "$status"
+}
+
+# Once the tracker runs: the safety copy compressed, checked and listed in a manifest
+# with the config archive, as backup SAFETY. Should that fail, the copy is kept, outside
+# the staging directory that the next backup clears.
+publish_safety() {
+  local kept="$BACKUP_DIR/unpublished-safety_$SAFETY"
+  SAFETY_COPY=false
+  log INFO "Publishing safety backup $SAFETY (compress, verify, manifest)..."
+  if run_backup_container safety -e "BACKUP_STAMP=$SAFETY" -e BACKUP_PRUNE=no -- finish; then
+    log INFO "Safety backup $SAFETY taken"
+    return 0
+  fi
+  if mv -T -- "$BACKUP_DIR/.staging/$SAFETY" "$kept"; then
+    log ERROR "Safety backup $SAFETY could not be published; the previous database is kept uncompressed in $PWD/$kept"
+  else
+    log ERROR "Safety backup $SAFETY could not be published; the previous database is in $PWD/$BACKUP_DIR/.staging/$SAFETY until the next backup"
+  fi
+  return 1
+}
+
 on_exit() {
   local code=$?
   trap - EXIT INT TERM
   end_step
-  if [[ "$PHASE" == restoring && -n "$SAFETY" ]]; then
+  if [[ "$PHASE" == restoring && "$DRIVER" == mysql && -n "$SAFETY" ]]; then
     log ERROR "Restore failed; putting the safety backup $SAFETY back"
     if restore_run "$SAFETY"; then
       log WARN "Previous state restored from safety backup $SAFETY"
@@ -217,10 +355,29 @@ on_exit() {
       log ERROR "Putting the safety backup back failed too; restore $SAFETY by hand"
     fi
     code=1
+  elif [[ "$DATABASE_CHANGED" == true || "$CONFIG_CHANGED" == true ]] && [[ "$PHASE" != finished ]]; then
+    log ERROR "Restore failed; putting the previous state back from the safety copy $SAFETY"
+    if put_back_sqlite; then
+      log WARN "Previous state restored from the safety copy $SAFETY"
+      DATABASE_CHANGED=false
+      CONFIG_CHANGED=false
+    else
+      log ERROR "Putting the safety copy back failed too; restore $SAFETY by hand"
+    fi
+    code=1
   fi
   if [[ "$TRACKER_STOPPED" == true ]]; then
     start_tracker || code=1
   fi
+  if [[ "$SAFETY_COPY" == true ]]; then
+    publish_safety || code=1
+  elif [[ "$DRIVER" == sqlite3 && -n "$SAFETY" && "$CONFIG_CHANGED" == false ]]; then
+    # Nothing was changed (or all of it was put back) and no safety copy was taken:
+    # what the preparation published or staged goes.
+    rm -rf -- "${BACKUP_DIR:?}/.staging/$SAFETY"
+    rm -f -- "$BACKUP_DIR/config/config_$SAFETY.tar.gz" "$BACKUP_DIR/config/config_$SAFETY.tar.zst"
+  fi
+  [[ -z "$RESTORE_STAGE" ]] || rm -rf -- "$RESTORE_STAGE"
   printf '[%s] Restore completed (exit code: %d)\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$code"
   exit "$code"
 }
@@ -242,19 +399,35 @@ main() {
   fi
 
   STAMP="$(date -u +%Y%m%d_%H%M%S)"
+  # Where lib.sh's install_* write: the deploy directory.
+  RESTORE="$PWD"
   trap on_exit EXIT
   trap 'exit 130' INT TERM
   acquire_lock
   remove_leftover_containers
   start_tracker_left_stopped
+  # Left by a restore that was killed outright; the lock says none is running.
+  find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -name '.restore-*' -type d -exec rm -rf -- {} +
   local was_running=false
-  if tracker_running; then
-    was_running=true
-    stop_tracker
+  if [[ "$DRIVER" == sqlite3 ]]; then
+    prepare_restore "$stamp" || die "could not prepare the restore of backup $stamp; nothing was changed"
+    PHASE=restoring
+    install_config "$stamp" || die "restoring the config files of backup $stamp failed"
+    if tracker_running; then
+      was_running=true
+      stop_tracker
+    fi
+    link_safety_copy || die "could not take a safety copy of the database; the database was not restored"
+    install_database "$stamp" || die "restoring the database of backup $stamp failed"
+  else
+    if tracker_running; then
+      was_running=true
+      stop_tracker
+    fi
+    take_safety_backup || die "could not take a safety backup; nothing was restored"
+    PHASE=restoring
+    restore_run "$stamp" || die "restoring backup $stamp failed"
   fi
-  take_safety_backup || die "could not take a safety backup; nothing was restored"
-  PHASE=restoring
-  restore_run "$stamp" || die "restoring backup $stamp failed"
   if [[ "$was_running" == true ]]; then
     start_tracker || die "the tracker did not start after the restore"
   else
@@ -262,6 +435,9 @@ main() {
   fi
   PHASE=finished
   log INFO "Restored backup $stamp"
+  if [[ "$SAFETY_COPY" == true ]]; then
+    publish_safety || exit 1
+  fi
 }
 
 main "$@"

@@ -9,6 +9,11 @@
 #                       (e.g. sqlite/sqlite_<stamp>.db.zst); the restore script mounts the
 #                       deploy directory read-write at /restore for this. --legacy: an
 #                       archive of the deployer's, holding data/storage/... paths
+#   backup.sh stage DIR [--legacy] FILE...
+#                       the part of a restore that runs before the tracker stops: each
+#                       FILE decompressed and checked into the staging directory DIR the
+#                       restore script made in /backups; with BACKUP_STAMP, the safety
+#                       archive of the current config too
 #   backup.sh check-legacy FILE
 #                       the checks a backup without a manifest gets before a restore
 #                       (decompression test; SQLite quick_check; the dump's completion
@@ -319,7 +324,13 @@ cmd_finish() {
   stamp="$(staged_stamp)"
   trap cleanup_partials EXIT
   compress_database "$stamp"
-  archive_config "$stamp"
+  # A restore archives the config before it stops the tracker (cmd_stage); what is
+  # there now may already be the restored config.
+  if compgen -G "$BACKUPS/config/config_$stamp.tar.*" >/dev/null; then
+    log INFO "Config archive of $stamp was taken before the tracker stopped; not archiving again"
+  else
+    archive_config "$stamp"
+  fi
   write_manifest "$stamp"
   rm -rf "$STAGING"
   # A run that fails deletes nothing, but what it did publish is complete and verified.
@@ -330,7 +341,8 @@ cmd_finish() {
 }
 
 # Restores. The caller (tracker-backup-restore.sh) has verified the checksum of the file
-# it names, stopped the tracker and mounted the deploy directory read-write at /restore.
+# it names; for restore-*, it has stopped the tracker and mounted the deploy directory
+# read-write at /restore (lib.sh's install_* write there).
 RESTORE="${TRACKER_BACKUP_RESTORE_DIR:-/restore}"
 
 # Usage: restore_source KIND FILE. FILE (relative to /backups) is the one file whose
@@ -348,80 +360,6 @@ restore_source() {
   [[ -f "$BACKUPS/$file" ]] || die "no $kind backup $file"
 }
 
-# Restores write as root into directories the tracker's containers can write too, where a
-# planted link could send a write elsewhere (over docker-compose.yml, or into /backups).
-# So no path is opened from /restore down: the walk enters one directory at a time,
-# refuses a link, and after each cd checks that it arrived where it meant to, which also
-# catches a link swapped in between the check and the cd. Missing directories are created
-# (mode 0700 as tar gives them, or, with TREE, the mode of the same directory under TREE).
-# Usage, in a subshell (it keeps the cd): enter_restore_dir DIR [TREE], DIR under /restore.
-enter_restore_dir() {
-  local dir="$1" tree="${2:-}" here walked="" component created
-  local -a components=()
-  cd -P -- "$RESTORE" || die "cannot enter $RESTORE"
-  here="$(pwd -P)"
-  IFS=/ read -r -a components <<<"$dir"
-  for component in "${components[@]}"; do
-    [[ -n "$component" && "$component" != . ]] || continue
-    walked+="${walked:+/}$component"
-    [[ "$component" != .. ]] || die "$dir leads outside the deploy directory; not restoring into it"
-    [[ ! -L "$component" ]] || die "$walked is a symbolic link; not restoring through it"
-    created=false
-    if [[ ! -e "$component" ]]; then
-      mkdir -- "$component" || die "cannot create $walked"
-      created=true
-    fi
-    [[ -d "$component" ]] || die "$walked is not a directory; not restoring into it"
-    cd -P -- "$component" || die "cannot enter $walked"
-    here="${here%/}/$component"
-    [[ "$(pwd -P)" == "$here" ]] || die "$walked changed while the restore entered it; stopped"
-    # `.` is the directory just entered, whatever its name leads to by now.
-    if [[ "$created" == true && -n "$tree" ]]; then
-      chmod -- "$(stat -c %a -- "$tree/$walked")" . || die "cannot set the mode of $walked"
-    fi
-  done
-}
-
-# The same rules checked without touching anything, so that a restore that would meet a
-# link stops before its first file is written. Usage: check_restore_path PATH file|directory
-# (no directory on PATH's way is a link or a non-directory; a file's PATH is no directory).
-check_restore_path() {
-  local path="$1" kind="$2" walked="" component
-  local -a components=()
-  IFS=/ read -r -a components <<<"$path"
-  for component in "${components[@]}"; do
-    [[ -n "$component" && "$component" != . ]] || continue
-    walked+="${walked:+/}$component"
-    if [[ "$kind" == file && "$walked" == "$path" ]]; then
-      # A link at the file's own name is replaced by the rename, not followed.
-      [[ -L "$RESTORE/$path" || ! -d "$RESTORE/$path" ]] || die "$path is a directory; not restoring a file over it"
-      return 0
-    fi
-    [[ ! -L "$RESTORE/$walked" ]] || die "$walked is a symbolic link; not restoring through it"
-    [[ -e "$RESTORE/$walked" ]] || return 0
-    [[ -d "$RESTORE/$walked" ]] || die "$walked is not a directory; not restoring into it"
-  done
-}
-
-# Usage, inside the target directory: install_here STAGED NAME. STAGED (under the
-# root-only staging directory) already has the mode and owner NAME is to get.
-install_here() {
-  local staged="$1" name="$2" temp
-  temp="$(mktemp -- ./.restore-XXXXXXXX)" || die "cannot create a temporary file next to $name"
-  # cp unlinks the temporary name and creates the file again with O_EXCL, then writes it
-  # and sets its mode and owner through that descriptor: a link put at the name in the
-  # meantime makes cp fail; it is never followed.
-  if ! cp --remove-destination --preserve=mode,ownership -T -- "$staged" "$temp"; then
-    rm -f -- "$temp"
-    die "cannot write $name"
-  fi
-  # rename(2) replaces whatever is at NAME, a link included, without following it.
-  if ! mv -fT -- "$temp" "$name"; then
-    rm -f -- "$temp"
-    die "cannot put $name in place"
-  fi
-}
-
 # A root-only scratch directory for one restore under /backups, removed on exit (one a
 # killed container left behind is removed by the next restore).
 RESTORE_STAGING=""
@@ -431,39 +369,24 @@ new_restore_staging() {
   trap 'rm -rf -- "$RESTORE_STAGING"' EXIT
 }
 
-# The backup is decompressed and checked in the staging directory, then copied next to
-# the live file under a fresh name and renamed over it, so the tracker never sees half a
-# database and the deploy directory is touched only once the copy is known good.
-cmd_restore_sqlite() {
-  local file="$1" source database staged result name info type owner group mode
+# The backup is decompressed and checked in a root-only staging directory (STAGING_DIR),
+# then put in place by install_sqlite, so the deploy directory is touched only once the
+# copy is known good. Usage: stage_sqlite FILE STAGING_DIR
+stage_sqlite() {
+  local file="$1" staged="$2/database.db" result
   restore_source sqlite "$file"
   require_tools sqlite3
-  source="$BACKUPS/$file"
-  database="$(config SQLITE_PATH)"
-  new_restore_staging
-  staged="$RESTORE_STAGING/database.db"
-  decompress "$source" >"$staged" || die "cannot decompress $file"
+  decompress "$BACKUPS/$file" >"$staged" || die "cannot decompress $file"
   result="$(sqlite3 -readonly "$staged" 'PRAGMA quick_check' 2>&1)" || true
   [[ "$result" == ok ]] || die "restored database fails its check (quick_check): ${result:0:200}"
-  (
-    enter_restore_dir "$(dirname -- "$database")"
-    name="$(basename -- "$database")"
-    if [[ -e "$name" || -L "$name" ]]; then
-      # One lstat for type, owner and mode: the tracker must still be able to open the
-      # file, and what is not a regular file is not replaced.
-      info="$(stat -c '%F|%u|%g|%a' -- "$name")" || die "cannot read the attributes of $database"
-      IFS='|' read -r type owner group mode <<<"$info"
-      [[ "$type" == "regular file" || "$type" == "regular empty file" ]] \
-        || die "$database is a $type, not a regular file; not restoring over it"
-      chown -- "$owner:$group" "$staged" || die "cannot give the restored database the owner of $database"
-      chmod -- "$mode" "$staged" || die "cannot give the restored database the mode of $database"
-    fi
-    # A journal left by the old database would be replayed into the new one; rm removes
-    # a link itself, never its target.
-    rm -f -- "$name-journal" "$name-wal" "$name-shm"
-    install_here "$staged" "$name"
-  )
-  log INFO "Restored SQLite database $database from $(basename "$source")"
+  log INFO "Decompressed and checked $(basename "$file") (quick_check ok)"
+}
+
+cmd_restore_sqlite() {
+  local file="$1"
+  new_restore_staging
+  stage_sqlite "$file" "$RESTORE_STAGING"
+  install_sqlite "$RESTORE_STAGING/database.db" "$(config SQLITE_PATH)" "$(basename "$file")" || exit 1
 }
 
 cmd_restore_mysql() {
@@ -493,11 +416,12 @@ legacy_names() {
   sed 's,^data/,,' <<<"$1"
 }
 
-# The archive is extracted into the staging directory, and each file copied from there
-# into place by the link-safe walk, after every path was checked.
-cmd_restore_config() {
-  local file="$1" legacy="${2:-}" source tree path names types count=0
-  local -a directories=() files=() strip=()
+# The archive is extracted into STAGING_DIR/tree after every path in it was checked;
+# install_tree then copies each file into place by the link-safe walk.
+# Usage: stage_config FILE STAGING_DIR [--legacy]
+stage_config() {
+  local file="$1" staging="$2" legacy="${3:-}" source names types
+  local -a strip=()
   restore_source config "$file"
   source="$BACKUPS/$file"
   # Listed in full first: `... | grep -q` in a pipeline would end early on a match,
@@ -518,30 +442,50 @@ cmd_restore_config() {
   if grep -qv '^[-d]$' <<<"$types"; then
     die "$(basename "$source") holds entries other than regular files and directories (links, devices); not restoring it"
   fi
-  new_restore_staging
-  tree="$RESTORE_STAGING/tree"
-  mkdir -- "$tree"
-  decompress "$source" | tar -xf - -C "$tree" --no-same-owner --same-permissions "${strip[@]}" \
+  mkdir -- "$staging/tree"
+  decompress "$source" | tar -xf - -C "$staging/tree" --no-same-owner --same-permissions "${strip[@]}" \
     || die "cannot extract $(basename "$source")"
-  mapfile -t directories < <(cd "$tree" && find . -mindepth 1 -type d -printf '%P\n' | LC_ALL=C sort)
-  mapfile -t files < <(cd "$tree" && find . -type f -printf '%P\n' | LC_ALL=C sort)
-  for path in "${directories[@]}"; do
-    check_restore_path "$path" directory
+  log INFO "Extracted and checked $(basename "$source")"
+}
+
+cmd_restore_config() {
+  local file="$1" legacy="${2:-}"
+  new_restore_staging
+  stage_config "$file" "$RESTORE_STAGING" "$legacy"
+  install_tree "$RESTORE_STAGING/tree" "$(basename "$file")" || exit 1
+}
+
+# NAME is the staging directory the restore script created under /backups for this
+# restore (root-only, named .restore-XXXXXXXX).
+check_host_staging() {
+  local name="$1"
+  [[ "$name" =~ ^\.restore-[A-Za-z0-9]{8}$ ]] || die "not a restore staging directory name: ${name:0:60}"
+  [[ -d "$BACKUPS/$name" && ! -L "$BACKUPS/$name" ]] || die "no restore staging directory $name in $BACKUPS"
+}
+
+# Everything of a restore that can run while the tracker still runs: each FILE (a
+# verified backup, as the restore script names it) decompressed and checked into the
+# staging directory DIR (sqlite/... to DIR/database.db, config/... to DIR/tree); then,
+# with BACKUP_STAMP, the current config files archived as that run's config archive:
+# the restore's safety archive (config files are not written by the tracker).
+# Usage: stage DIR [--legacy] FILE...
+cmd_stage() {
+  local staging="$BACKUPS/${1:-}" legacy="" file
+  check_host_staging "${1:-}"
+  shift
+  trap cleanup_partials EXIT
+  [[ "${1:-}" != --legacy ]] || { legacy=--legacy && shift; }
+  for file in "$@"; do
+    case "$file" in
+      sqlite/*) stage_sqlite "$file" "$staging" ;;
+      config/*) stage_config "$file" "$staging" "$legacy" ;;
+      *) die "stage takes sqlite/ and config/ backup files, not: ${file:0:60}" ;;
+    esac
   done
-  for path in "${files[@]}"; do
-    check_restore_path "$path" file
-  done
-  for path in "${directories[@]}"; do
-    (enter_restore_dir "$path" "$tree")
-  done
-  for path in "${files[@]}"; do
-    (
-      enter_restore_dir "$(dirname -- "$path")" "$tree"
-      install_here "$tree/$path" "$(basename -- "$path")"
-    )
-    count=$((count + 1))
-  done
-  log INFO "Restored config files from $(basename "$source"): $count file(s)"
+  [[ -n "${BACKUP_STAMP:-}" ]] || return 0
+  [[ "$BACKUP_STAMP" =~ ^[0-9]{8}_[0-9]{6}$ ]] || die "BACKUP_STAMP must look like YYYYMMDD_HHMMSS, got: ${BACKUP_STAMP:0:60}"
+  archive_config "$BACKUP_STAMP"
+  [[ "$CONFIG_REFUSED" == false ]] || die "Config paths overlapping the backups directory were left out of the archive; fix backup.config_paths"
 }
 
 # What can be checked of a backup without a manifest (no checksum was ever recorded for
@@ -607,7 +551,8 @@ main() {
     restore-sqlite) cmd_restore_sqlite "${2:-}" ;;
     restore-mysql) cmd_restore_mysql "${2:-}" ;;
     restore-config) cmd_restore_config "${2:-}" "${3:-}" ;;
-    *) die "unknown command: $command (expected snapshot, finish, all, prune, check-legacy or restore-*)" ;;
+    stage) cmd_stage "${@:2}" ;;
+    *) die "unknown command: $command (expected snapshot, finish, all, prune, check-legacy, stage or restore-*)" ;;
   esac
 }
 
