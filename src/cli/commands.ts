@@ -79,7 +79,7 @@ export async function load(command: string, ctx: Context, refs: unknown): Promis
   const files = requireEnvFlag(command, refs).map((ref) => resolveEnvPath(ref, ctx.projectDir, ctx.cwd));
   const loaded: LoadedEnv[] = [];
   // Every file is read and checked before anything is written.
-  for (const file of files) loaded.push(await loadEnv(file));
+  for (const file of files) loaded.push(await loadEnv(file, ctx.env));
   const issues = fleetIssues(loaded.map((l) => l.env));
   if (issues.length > 0) throw new UsageError(`${command}: these environments cannot share one inventory: ${issues.join('; ')}`);
   return loaded;

@@ -56,6 +56,16 @@ function pickUnionOption(d: Def, data: unknown): Any | undefined {
     });
     if (match) return match;
   }
+  // Without a discriminator, an object goes to the object option that has its keys
+  // (a secret's {"file"} or {"env"}), so a problem inside it gets that option's example.
+  if (data && typeof data === 'object' && !Array.isArray(data)) {
+    const keys = Object.keys(data);
+    const match = options.find((o) => {
+      const shape = def(unwrap(o).core).shape;
+      return shape !== undefined && keys.length > 0 && keys.every((k) => k in shape);
+    });
+    if (match) return match;
+  }
   return options[0];
 }
 
@@ -74,6 +84,27 @@ export function schemaAt(root: Any, path: Path, data: unknown): Any | undefined 
     value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
   }
   return current;
+}
+
+/** Paths of the values in `data` whose schema `match` picks, following objects, lists and unions as `data` goes. */
+export function pathsWhere(schema: Any, data: unknown, match: (schema: Any) => boolean, at: Path = []): Path[] {
+  if (data === undefined || data === null) return [];
+  const { core } = unwrap(schema);
+  if (match(schema) || match(core)) return [at];
+  if (def(core).type === 'union') {
+    const option = pickUnionOption(def(core), data);
+    return option ? pathsWhere(option, data, match, at) : [];
+  }
+  const d = def(core);
+  if (typeof data !== 'object') return [];
+  if (d.type === 'array' && d.element && Array.isArray(data)) {
+    const element = d.element;
+    return data.flatMap((item, i) => pathsWhere(element, item, match, [...at, i]));
+  }
+  if (d.type === 'object' && d.shape) {
+    return Object.entries(d.shape).flatMap(([key, field]) => pathsWhere(field, (data as Record<string, unknown>)[key], match, [...at, key]));
+  }
+  return [];
 }
 
 /** Keys an object schema allows, for "did you mean" hints. */

@@ -14,11 +14,15 @@ export type SandboxEnv = EnvInput & { instance: NonNullable<EnvInput['instance']
 
 type Database = EnvInput['tracker']['core']['database'];
 
+/** A MySQL connection whose password is written as text, as sandbox.sh writes it. */
+type MysqlInput = Extract<Database, { driver: 'mysql' }> & { password: string };
+
 /** The MySQL connection of a MySQL sandbox's env file (the object itself, so it can be changed). */
-export function mysqlOf(env: EnvInput): Extract<Database, { driver: 'mysql' }> {
+export function mysqlOf(env: EnvInput): MysqlInput {
   const database = env.tracker.core.database;
   if (database.driver !== 'mysql') throw new Error(`not a MySQL sandbox: the database driver is ${database.driver}`);
-  return database;
+  if (typeof database.password !== 'string') throw new Error('the sandbox env file gives the MySQL password by reference, not as text');
+  return database as MysqlInput;
 }
 
 export interface Sandbox {
