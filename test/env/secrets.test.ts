@@ -121,7 +121,7 @@ describe('{"file": PATH}', () => {
 
   it('refuses an empty path or one with a line break in the schema, with the field\'s example', () => {
     const { file } = envDir(undefined);
-    for (const [ref, problem] of [['', 'must not be empty'], ['a\nb', 'control characters']]) {
+    for (const [ref, problem] of [['', 'must not be empty'], ['a\nb', 'control characters']] as const) {
       const issues = issuesOf(file, JSON.stringify(withValue(deployerEnv(), FIELD, { file: ref })));
       expect(issues).toEqual([{ path: `${FIELD}.file`, message: expect.stringContaining(problem) as unknown, example: '"secrets/mysql-password"' }]);
     }
