@@ -68,7 +68,10 @@ export interface CliRun {
 
 /** The CLI as an operator runs it, in its own process; Ansible's output is kept for the assertions. */
 export async function cli(args: string[], sandbox: Sandbox): Promise<CliRun> {
-  const result = await execa('npx', ['tsx', 'src/cli/bin.ts', ...args, '--out', path.join(sandbox.work, 'ansible')], {
+  // --out is the tool's own flag, so it goes before a literal -- (the rest is Ansible's).
+  const split = args.includes('--') ? args.indexOf('--') : args.length;
+  const argv = [...args.slice(0, split), '--out', path.join(sandbox.work, 'ansible'), ...args.slice(split)];
+  const result = await execa('npx', ['tsx', 'src/cli/bin.ts', ...argv], {
     cwd: ROOT,
     reject: false,
     env: { NO_COLOR: '1', ...controllerEnv() },
