@@ -73,7 +73,7 @@ function exactStrings(tags: Tags): Tags {
     const stringify: ScalarTag['stringify'] = (item, ctx, onComment, onChompKeep) => {
       const value = String(item.value);
       // A vault string is printable ASCII lines, kept as the literal block ansible-vault writes.
-      const ownStyle = PRINTABLE_ASCII.test(value) || (item as Scalar).tag === VAULT_TAG;
+      const ownStyle = PRINTABLE_ASCII.test(value) || item.tag === VAULT_TAG;
       return ownStyle && own.stringify ? own.stringify(item, ctx, onComment, onChompKeep) : escapedScalar(value);
     };
     return { ...own, stringify };

@@ -65,12 +65,15 @@ async function passwordFiles(envs: readonly EnvFile[], ansibleArgs: readonly str
   const storage = readFileSync(path.join(ROOT, 'roles/tracker_backup/tasks/storage.yml'), 'utf8');
   const task = (parse(storage) as Record<string, unknown>[]).find((t) => t.name === TASK);
   expect(task, TASK).toBeDefined();
+  // The role checks its variables against argument_specs first; the password must pass that too.
+  const specs = parse(readFileSync(path.join(ROOT, 'roles/tracker_backup/meta/argument_specs.yml'), 'utf8')) as { argument_specs: { release: { options: Record<string, unknown> } } };
+  const spec = { tracker_backup_mysql_password: specs.argument_specs.release.options.tracker_backup_mysql_password };
   const play = {
-    name: 'The role password task alone',
+    name: 'The role password check and task alone',
     hosts: 'tracker_servers',
     gather_facts: false,
     vars: { tracker_backup_storage_dir: `${base}/hosts/{{ inventory_hostname }}` },
-    tasks: [task],
+    tasks: [{ name: 'The password passes the role argument check', 'ansible.builtin.validate_argument_spec': { argument_spec: spec } }, task],
   };
   writeFileSync(path.join(project, 'password.yml'), JSON.stringify([play]));
   for (const env of envs) mkdirSync(path.join(base, 'hosts', env.environment.name, 'etc'), { recursive: true });
