@@ -4,6 +4,7 @@ import path from 'node:path';
 import { printable } from '../env/errors.js';
 import { fleetIssues } from '../env/hosts.js';
 import { loadEnv, resolveEnvPath, type LoadedEnv } from '../env/load.js';
+import { vaultedSecrets, vaultPasswordGiven } from '../env/secrets.js';
 import { PROJECT_MARKER, replaceRefusal, writeProject } from '../render/write.js';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
 import { ENV_FLAG, noAnsibleArgs, parseFlags, requireEnvFlag, splitAnsibleArgs } from './args.js';
@@ -161,6 +162,13 @@ export async function provisionCommand(argv: string[], ctx: Context): Promise<nu
   const phase = (flags.phase ?? 'all') as Phase;
   if (!PHASES.includes(phase)) throw new UsageError(`provision: --phase must be release, run or all (got "${flags.phase}")`);
   const loaded = await load('provision', ctx, flags.env);
+  const vaulted = loaded.flatMap((l) => vaultedSecrets(l.env));
+  // Ansible would stop at the password task with its message hidden by no_log.
+  if (vaulted.length > 0 && !vaultPasswordGiven(ansible, ctx.env)) {
+    throw new UsageError(
+      `provision: ${[...new Set(vaulted)].join(', ')} is an ansible-vault string; give Ansible its vault password after --: -- --vault-password-file FILE, --vault-id ID@SOURCE or --ask-vault-pass`,
+    );
+  }
   const projectDir = await renderTo(ctx, loaded, flags.out);
   const check = flags.check ?? false;
   const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true;

@@ -98,3 +98,21 @@ export function resolveSecrets(env: ParsedEnv, dir: string, environ: NodeJS.Proc
   }
   return { env: out as unknown as EnvFile, issues };
 }
+
+/** JSON paths of the secrets given as ansible-vault strings, which Ansible needs a vault password for. */
+export function vaultedSecrets(env: EnvFile): string[] {
+  return pathsWhere(envSchema, env, (schema) => SECRETS.has(schema))
+    .filter((at) => {
+      const value = at.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown>)[key], env);
+      return typeof value === 'string' && isVaulted(value);
+    })
+    .map((at) => formatPath(at));
+}
+
+/** ansible-playbook's ways to get a vault password: its flags, and the variables its config reads. */
+const VAULT_FLAGS = /^(--vault-id|--vault-password-file|--vault-pass-file|--ask-vault-pass|--ask-vault-password|-J)(=.*)?$/;
+const VAULT_VARIABLES = ['ANSIBLE_VAULT_PASSWORD_FILE', 'ANSIBLE_VAULT_IDENTITY_LIST'];
+
+export function vaultPasswordGiven(ansibleArgs: readonly string[], environ: NodeJS.ProcessEnv): boolean {
+  return ansibleArgs.some((arg) => VAULT_FLAGS.test(arg)) || VAULT_VARIABLES.some((name) => (environ[name] ?? '') !== '');
+}

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { buildName } from '../../src/cli/commands.js';
-import { deployerEnv, exampleEnv, ROOT, runMain, withValue } from '../helpers.js';
+import { deployerEnv, exampleEnv, ROOT, runMain, vaultFixture, withValue } from '../helpers.js';
 
 interface Run {
   code: number;
@@ -162,6 +162,17 @@ describe('render', () => {
     expect(run.stderr).toContain(`tracker.core.database.password.file: "mysql-password" (${dir}/mysql-password) has mode 0644`);
     expect(run.stderr).toContain(`(example: chmod 600 ${dir}/mysql-password)`);
     expect(run.stdout + run.stderr).not.toContain('leaky-secret-81d2');
+  });
+
+  it('provision refuses an ansible-vault password without a vault password for Ansible, before writing anything', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tb-vault-'));
+    const file = path.join(dir, 'env.json');
+    writeFileSync(file, JSON.stringify(withValue(deployerEnv(), 'tracker.core.database.password', vaultFixture('v11'))));
+    const out = path.join(dir, 'project');
+    const run = await runMain(['provision', '--env', file, '--out', out, '--', '-v'], { cwd: ROOT, env: {} });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('provision: tracker.core.database.password is an ansible-vault string; give Ansible its vault password after --');
+    expect(existsSync(out)).toBe(false);
   });
 
   it('renders a project that plain ansible-playbook accepts (--syntax-check)', async () => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EnvError, type EnvIssue } from '../../src/env/errors.js';
 import { parseEnv } from '../../src/env/load.js';
-import { SECRET_FILE_MAX } from '../../src/env/secrets.js';
+import { SECRET_FILE_MAX, vaultedSecrets, vaultPasswordGiven } from '../../src/env/secrets.js';
 import { renderProject, secretsFile } from '../../src/render/project.js';
 import { loadSources } from '../../src/render/sources.js';
 import { roleVars } from '../../src/render/vars.js';
@@ -206,5 +206,28 @@ describe('the forms together', () => {
   it('a plain text password is still taken as it is', () => {
     const { file, text } = envDir(SECRET);
     expect(passwordOf(file, text)).toBe(SECRET);
+  });
+});
+
+describe('the vault password Ansible needs', () => {
+  it('lists the secrets given as vault strings, and only those', () => {
+    const { file, text } = envDir(vaultFixture('v12'));
+    expect(vaultedSecrets(parseEnv(file, text, {}))).toEqual([FIELD]);
+    const plain = envDir(SECRET);
+    expect(vaultedSecrets(parseEnv(plain.file, plain.text, {}))).toEqual([]);
+  });
+
+  it.each([
+    [['--vault-password-file', '/k'], {}, true],
+    [['--vault-password-file=/k'], {}, true],
+    [['--vault-id', 'prod@prompt'], {}, true],
+    [['--ask-vault-pass'], {}, true],
+    [['-J'], {}, true],
+    [[], { ANSIBLE_VAULT_PASSWORD_FILE: '/k' }, true],
+    [[], { ANSIBLE_VAULT_IDENTITY_LIST: 'prod@/k' }, true],
+    [['-v', '--limit', 'x'], {}, false],
+    [[], { ANSIBLE_VAULT_PASSWORD_FILE: '' }, false],
+  ] as const)('ansible args %j with %j give one: %s', (args, environ, given) => {
+    expect(vaultPasswordGiven(args, environ)).toBe(given);
   });
 });
