@@ -68,7 +68,7 @@ export async function runMain(argv: string[], ctx: Partial<Context> = {}): Promi
 /** The vault strings in test/fixtures/vault (ansible-vault encrypt_string output, indented as printed). */
 export const VAULT_PASSWORD_FILE = path.join(ROOT, 'test/fixtures/vault/password');
 export function vaultFixture(name: 'v11' | 'v12'): string {
-  return readFileSync(path.join(ROOT, `test/fixtures/vault/${name}.yml`), 'utf8').replace(/^.*!vault \|\n/, '');
+  return readFileSync(path.join(ROOT, `test/fixtures/vault/${name}.yml`), 'utf8').replace(/^[\s\S]*?!vault \|\n/, '');
 }
 
 /**
