@@ -86,6 +86,19 @@ export async function load(command: string, ctx: Context, refs: unknown): Promis
   return loaded;
 }
 
+/**
+ * A vault-encrypted secret needs Ansible to have the vault password: ansible-core 2.19
+ * decrypts every role variable when it checks them, so each command that runs the role
+ * would fail, and the password task's own failure is hidden by no_log. Said up front instead.
+ */
+export function requireVaultPassword(command: string, ctx: Context, loaded: readonly LoadedEnv[], ansibleArgs: readonly string[]): void {
+  const vaulted = [...new Set(loaded.flatMap((l) => vaultedSecrets(l.env)))];
+  if (vaulted.length === 0 || vaultPasswordGiven(ansibleArgs, ctx.env)) return;
+  throw new UsageError(
+    `${command}: ${vaulted.join(', ')} is an ansible-vault string; give Ansible its vault password after --: -- --vault-password-file FILE, --vault-id ID@SOURCE or --ask-vault-pass`,
+  );
+}
+
 export function displayPath(ctx: Context, file: string): string {
   const relative = path.relative(ctx.cwd, file);
   return printable(relative.startsWith('..') ? file : relative);
@@ -162,13 +175,7 @@ export async function provisionCommand(argv: string[], ctx: Context): Promise<nu
   const phase = (flags.phase ?? 'all') as Phase;
   if (!PHASES.includes(phase)) throw new UsageError(`provision: --phase must be release, run or all (got "${flags.phase}")`);
   const loaded = await load('provision', ctx, flags.env);
-  const vaulted = loaded.flatMap((l) => vaultedSecrets(l.env));
-  // Ansible would stop at the password task with its message hidden by no_log.
-  if (vaulted.length > 0 && !vaultPasswordGiven(ansible, ctx.env)) {
-    throw new UsageError(
-      `provision: ${[...new Set(vaulted)].join(', ')} is an ansible-vault string; give Ansible its vault password after --: -- --vault-password-file FILE, --vault-id ID@SOURCE or --ask-vault-pass`,
-    );
-  }
+  requireVaultPassword('provision', ctx, loaded, ansible);
   const projectDir = await renderTo(ctx, loaded, flags.out);
   const check = flags.check ?? false;
   const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true;

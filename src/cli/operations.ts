@@ -7,7 +7,7 @@ import { formatListing, humanBytes, parseListing } from '../ansible/listing.js';
 import { runPlaybook } from '../ansible/run.js';
 import type { PlayStats } from '../ansible/stats.js';
 import { ENV_FLAG, parseFlags, splitAnsibleArgs } from './args.js';
-import { ANSIBLE_ARGS_HELP, displayPath, load, renderTo } from './commands.js';
+import { ANSIBLE_ARGS_HELP, displayPath, load, renderTo, requireVaultPassword } from './commands.js';
 import { EXIT, UsageError, type Context } from './context.js';
 
 const HELP: Record<'backup' | 'backups' | 'restore', string> = {
@@ -54,6 +54,7 @@ interface Operation {
 async function operate(ctx: Context, op: Operation) {
   const { command, phase, extraVars, ansibleArgs, quiet = false } = op;
   const loaded = await load(command, ctx, op.flags.env);
+  requireVaultPassword(command, ctx, loaded, ansibleArgs);
   const out = op.flags.out;
   const projectDir = await renderTo(ctx, loaded, out);
   const color = !ctx.env.NO_COLOR && process.stdout.isTTY === true && !quiet;

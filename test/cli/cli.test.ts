@@ -164,14 +164,14 @@ describe('render', () => {
     expect(run.stdout + run.stderr).not.toContain('leaky-secret-81d2');
   });
 
-  it('provision refuses an ansible-vault password without a vault password for Ansible, before writing anything', async () => {
+  it.each(['provision', 'backup', 'backups', 'restore'])('%s refuses an ansible-vault password without a vault password for Ansible, before writing anything', async (command) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tb-vault-'));
     const file = path.join(dir, 'env.json');
     writeFileSync(file, JSON.stringify(withValue(deployerEnv(), 'tracker.core.database.password', vaultFixture('v11'))));
     const out = path.join(dir, 'project');
-    const run = await runMain(['provision', '--env', file, '--out', out, '--', '-v'], { cwd: ROOT, env: {} });
+    const run = await runMain([command, '--env', file, '--out', out, '--', '-v'], { cwd: ROOT, env: {} });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('provision: tracker.core.database.password is an ansible-vault string; give Ansible its vault password after --');
+    expect(run.stderr).toContain(`${command}: tracker.core.database.password is an ansible-vault string; give Ansible its vault password after --`);
     expect(existsSync(out)).toBe(false);
   });
 
