@@ -1,4 +1,5 @@
 // Small builders shared by the unit tests.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,4 +63,26 @@ export async function runMain(argv: string[], ctx: Partial<Context> = {}): Promi
     stderr: (t) => (stderr += t),
   });
   return { code, stdout, stderr };
+}
+
+/** The vault strings in test/fixtures/vault (ansible-vault encrypt_string output, indented as printed). */
+export const VAULT_PASSWORD_FILE = path.join(ROOT, 'test/fixtures/vault/password');
+export function vaultFixture(name: 'v11' | 'v12'): string {
+  return readFileSync(path.join(ROOT, `test/fixtures/vault/${name}.yml`), 'utf8').replace(/^[\s\S]*?!vault \|\n/, '');
+}
+
+/**
+ * `values` encrypted by a real `ansible-vault encrypt_string` (one run for all), each as it
+ * prints it after `!vault |`: indented lines. `vaultId` is "label@file" or a password file.
+ */
+export function vaultEncrypt(values: readonly string[], vaultId: string): string[] {
+  const names = values.flatMap((_, i) => ['--name', `v${i}`]);
+  const printed = execFileSync('ansible-vault', ['encrypt_string', '--vault-id', vaultId, ...names, '--', ...values], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out: string[] = [];
+  for (const line of printed.split('\n')) {
+    if (/^v\d+: !vault \|$/.test(line)) out.push('');
+    else if (out.length > 0 && line.startsWith(' ')) out[out.length - 1] += `${line}\n`;
+  }
+  if (out.length !== values.length) throw new Error(`ansible-vault encrypt_string printed ${out.length} strings for ${values.length} values`);
+  return out;
 }

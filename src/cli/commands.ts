@@ -100,7 +100,7 @@ export async function validateCommand(argv: string[], ctx: Context): Promise<num
   const loaded: LoadedEnv[] = [];
   for (const file of envFiles('validate', ctx, flags.env)) {
     try {
-      const one = await loadEnv(file);
+      const one = await loadEnv(file, ctx.env);
       loaded.push(one);
       files.push(envJson(displayPath(ctx, file), one.env, ctx.now()));
     } catch (error) {

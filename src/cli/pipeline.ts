@@ -9,6 +9,7 @@ import { printable } from '../env/errors.js';
 import { fleetIssues, hostsOf } from '../env/hosts.js';
 import { loadEnv, resolveEnvPath, type LoadedEnv } from '../env/load.js';
 import type { EnvFile } from '../env/schema.js';
+import { vaultedSecrets, vaultPasswordGiven } from '../env/secrets.js';
 import { replaceRefusal, writeProject } from '../render/write.js';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
 import { judgeRun, type HostOutcome, type PlayStats, type RunOutcome } from '../ansible/stats.js';
@@ -19,9 +20,22 @@ import { EXIT, UsageError, type Context } from './context.js';
 export async function load(command: string, ctx: Context, refs: unknown): Promise<LoadedEnv[]> {
   const loaded: LoadedEnv[] = [];
   // Every file is read and checked before anything is written.
-  for (const file of envFiles(command, ctx, refs)) loaded.push(await loadEnv(file));
+  for (const file of envFiles(command, ctx, refs)) loaded.push(await loadEnv(file, ctx.env));
   checkFleet(command, loaded);
   return loaded;
+}
+
+/**
+ * A vault-encrypted secret needs Ansible to have the vault password: ansible-core 2.19
+ * decrypts every role variable when it checks them, so each command that runs the role
+ * would fail, and the password task's own failure is hidden by no_log. Said up front instead.
+ */
+export function requireVaultPassword(command: string, ctx: Context, loaded: readonly LoadedEnv[], ansibleArgs: readonly string[]): void {
+  const vaulted = [...new Set(loaded.flatMap((l) => vaultedSecrets(l.env)))];
+  if (vaulted.length === 0 || vaultPasswordGiven(ansibleArgs, ctx.env)) return;
+  throw new UsageError(
+    `${command}: ${vaulted.join(', ')} is an ansible-vault string; give Ansible its vault password after --: -- --vault-password-file FILE, --vault-id ID@SOURCE or --ask-vault-pass`,
+  );
 }
 
 /** The files --env names, resolved; a missing --env is a usage error. */
@@ -141,6 +155,7 @@ export async function runAnsible(ctx: Context, spec: AnsibleCommand): Promise<nu
   const { command, phase, ansibleArgs, extraVars, check = false } = spec;
   const json = spec.flags.json === true;
   const loaded = await load(command, ctx, spec.flags.env);
+  requireVaultPassword(command, ctx, loaded, ansibleArgs);
   const projectDir = await renderTo(ctx, loaded, spec.flags.out);
   const color = !json && !ctx.env.NO_COLOR && process.stdout.isTTY === true;
   const shown = playbookCommand({ projectDir: displayPath(ctx, projectDir), phase, check, color, statsFile: '', extraVars, ansibleArgs });

@@ -8,7 +8,7 @@
 import { jsonSchemaOf, nodesAt, schemaAt, type JsonNode } from './describe.js';
 import { envSchema } from './schema.js';
 
-export type RoleType = 'bool' | 'int' | 'str' | 'path' | 'list';
+export type RoleType = 'bool' | 'int' | 'str' | 'path' | 'list' | 'raw';
 /** The host settings spec's types (settings.tsv). */
 export type ConfType = 'int' | 'enum' | 'relpath' | 'text';
 
@@ -29,6 +29,15 @@ interface Mapped {
    */
   roleDefault?: 'example' | { value: unknown };
   noLog?: true;
+  /**
+   * Ansible's `raw` type, for a secret that may be a !vault value: ansible-core 2.14's
+   * argument check fails the play on one under `str` or `no_log` (ansible/ansible#79624),
+   * and raw cannot fail a conversion, so no message can quote the value. The task that
+   * writes it is no_log.
+   */
+  raw?: true;
+  /** The role's description, where the schema's speaks of the environment file's forms. */
+  description?: string;
 }
 
 /** A role variable with no environment file field; declared here, and only here. */
@@ -58,7 +67,14 @@ const ENTRIES: readonly Entry[] = [
   { variable: 'tracker_backup_mysql_port', field: 'tracker.core.database.port', where: MYSQL, conf: { key: 'MYSQL_PORT' }, roleDefault: 'example' },
   { variable: 'tracker_backup_mysql_database', field: 'tracker.core.database.database_name', where: MYSQL, conf: { key: 'MYSQL_DATABASE', type: 'text' }, roleDefault: 'example' },
   { variable: 'tracker_backup_mysql_user', field: 'tracker.core.database.username', where: MYSQL, conf: { key: 'MYSQL_USER', type: 'text' }, roleDefault: 'example' },
-  { variable: 'tracker_backup_mysql_password', field: 'tracker.core.database.password', where: MYSQL, roleDefault: { value: '' }, noLog: true },
+  {
+    variable: 'tracker_backup_mysql_password',
+    field: 'tracker.core.database.password',
+    where: MYSQL,
+    roleDefault: { value: '' },
+    raw: true,
+    description: "The MySQL user's password (text or a !vault value); kept in a 0600 file on the host, never on a command line.",
+  },
   { variable: 'tracker_backup_config_paths', field: 'backup.config_paths' },
   { variable: 'tracker_backup_image', field: 'backup.image', roleDefault: { value: '' } },
   {
@@ -157,7 +173,7 @@ function resolve(entry: Entry, root: JsonNode): Setting {
   const first = nodes[0];
   if (!first) throw new Error(`${entry.variable}: the schema has no field ${entry.field}`);
   const jsonType = first.type ?? (first.const !== undefined ? typeof first.const : undefined);
-  const type = entry.path ? 'path' : ROLE_TYPES[jsonType ?? ''];
+  const type = entry.raw ? 'raw' : entry.path ? 'path' : ROLE_TYPES[jsonType ?? ''];
   if (!type) throw new Error(`${entry.variable}: ${entry.field} has no type a role variable can take`);
   let fallback: unknown;
   if (entry.roleDefault === 'example') fallback = first.examples?.[0];
@@ -169,7 +185,7 @@ function resolve(entry: Entry, root: JsonNode): Setting {
     field: entry.field,
     type,
     default: value,
-    description: first.description ?? '',
+    description: entry.description ?? first.description ?? '',
     choices: choicesOf(nodes),
     minimum: first.minimum,
     maximum: first.maximum,

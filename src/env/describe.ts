@@ -56,6 +56,16 @@ function pick(node: JsonNode, data: unknown): JsonNode | undefined {
     });
     if (match) return match;
   }
+  // Without a discriminator, an object goes to the object option that has its keys
+  // (a secret's {"file"} or {"env"}), so a problem inside it gets that option's example.
+  if (data && typeof data === 'object' && !Array.isArray(data)) {
+    const keys = Object.keys(data);
+    const match = options.find((o) => {
+      const shape = o.properties;
+      return shape !== undefined && keys.length > 0 && keys.every((k) => k in shape);
+    });
+    if (match) return match;
+  }
   return options[0];
 }
 
@@ -86,6 +96,20 @@ export function nodesAt(root: JsonNode, path: string): JsonNode[] {
     });
   }
   return current;
+}
+
+/** Paths of the values in `data` whose schema node `match` picks, following objects, lists and unions as `data` goes. */
+export function pathsWhere(node: JsonNode, data: unknown, match: (node: JsonNode) => boolean, at: Path = []): Path[] {
+  if (data === undefined || data === null) return [];
+  if (match(node)) return [at];
+  const chosen = pick(node, data);
+  if (!chosen) return [];
+  if (chosen !== node && match(chosen)) return [at];
+  if (typeof data !== 'object') return [];
+  const items = chosen.items;
+  if (Array.isArray(data)) return items ? data.flatMap((item, i) => pathsWhere(items, item, match, [...at, i])) : [];
+  const values = data as Record<string, unknown>;
+  return Object.entries(chosen.properties ?? {}).flatMap(([key, field]) => pathsWhere(field, values[key], match, [...at, key]));
 }
 
 /** Keys an object schema allows, for "did you mean" hints. */

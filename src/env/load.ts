@@ -5,6 +5,7 @@ import path from 'node:path';
 import { duplicateKeys, MAX_DEPTH, nestingDepth } from './duplicates.js';
 import { EnvError, formatPath, issuesFromZod, type EnvIssue } from './errors.js';
 import { crossFieldIssues } from './rules.js';
+import { resolveSecrets } from './secrets.js';
 import { envSchema, type EnvFile } from './schema.js';
 
 export interface LoadedEnv {
@@ -22,7 +23,11 @@ export function resolveEnvPath(ref: string, root: string, cwd: string): string {
 /** Editors on Windows save UTF-8 with a byte-order mark; it carries no meaning in JSON. */
 const BOM = '\uFEFF';
 
-export function parseEnv(file: string, withBom: string): EnvFile {
+/**
+ * The file's text checked against the schema and the cross-field rules, with its secrets
+ * read: {"file"} relative to `file`'s directory, {"env"} from `environ`.
+ */
+export function parseEnv(file: string, withBom: string, environ: NodeJS.ProcessEnv = process.env): EnvFile {
   const text = withBom.startsWith(BOM) ? withBom.slice(BOM.length) : withBom;
   const depth = nestingDepth(text);
   if (depth > MAX_DEPTH) {
@@ -41,12 +46,13 @@ export function parseEnv(file: string, withBom: string): EnvFile {
   }));
   const result = envSchema.safeParse(data);
   if (!result.success) throw new EnvError(file, [...duplicates, ...issuesFromZod(result.error, envSchema, data)]);
-  const logical: EnvIssue[] = [...duplicates, ...crossFieldIssues(result.data)];
+  const { env, issues } = resolveSecrets(result.data, path.dirname(path.resolve(file)), environ);
+  const logical: EnvIssue[] = [...duplicates, ...crossFieldIssues(env), ...issues];
   if (logical.length > 0) throw new EnvError(file, logical);
-  return result.data;
+  return env;
 }
 
-export async function loadEnv(file: string): Promise<LoadedEnv> {
+export async function loadEnv(file: string, environ: NodeJS.ProcessEnv = process.env): Promise<LoadedEnv> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -54,5 +60,5 @@ export async function loadEnv(file: string): Promise<LoadedEnv> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new EnvError(file, [{ path: '(file)', message: code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})` }]);
   }
-  return { file, env: parseEnv(file, text) };
+  return { file, env: parseEnv(file, text, environ) };
 }

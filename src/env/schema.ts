@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { checkCron } from './cron.js';
 import { BACKUP_DIR, PATH_MAX, backupOverlap, deployDirProblem } from './paths.js';
+import { isVaulted, vaultProblem } from './vault.js';
 
 /** Ansible templates any string holding these, and a vars file is no place for that. */
 const TEMPLATE_MARKERS = /\{\{|\{%|\{#/;
@@ -71,6 +72,58 @@ const port = (description: string, example: number) =>
     example,
   });
 
+/**
+ * The JSON Schema keyword that marks a secret field, for the loader to find: it replaces
+ * their file and env forms with the text. Editors ignore x- keywords.
+ */
+export const SECRET_KEYWORD = 'x-secret';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A password or other secret, in one of four forms: the text itself, {"file": PATH},
+ * {"env": "VAR"} or an ansible-vault string. Every secret field uses this, so each one
+ * accepts the same forms and the loader resolves them all.
+ */
+function secret(description: string, example: string) {
+  const text = z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .refine((s) => !s.includes('\u0000'), { error: 'must not contain a NUL character' })
+    // A lone surrogate has no UTF-8 form, and Ansible refuses the secrets file holding one.
+    // With the u flag a surrogate pair is one code point, so only an unpaired half matches.
+    .refine((s) => !/\p{Surrogate}/u.test(s), { error: 'must be valid Unicode (it holds a lone surrogate, e.g. a broken "\\ud83d" escape)' })
+    .superRefine((s, ctx) => {
+      const problem = isVaulted(s) ? vaultProblem(s) : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: `starts with $ANSIBLE_VAULT; but is not an ansible-vault string: it ${problem}` });
+    });
+  const fromFile = z.strictObject({
+    file: doc(
+      z
+        .string()
+        .min(1, { error: 'must not be empty' })
+        .max(4096, { error: 'must be at most 4096 characters' })
+        .refine((s) => !CONTROL_CHARS.test(s), { error: 'must not contain newlines or other control characters' }),
+      { description: 'A file on the controller holding the secret (relative to the environment file\'s directory, or absolute, or ~/...).', example: 'secrets/mysql-password' },
+    ),
+  });
+  const fromEnv = z.strictObject({
+    env: doc(z.string().regex(ENV_NAME, { error: 'must be an environment variable name: letters, digits and "_", not starting with a digit' }), {
+      description: 'An environment variable of the controller holding the secret.',
+      example: 'TRACKER_DB_PASSWORD',
+    }),
+  });
+  return z
+    .union([text, fromFile, fromEnv], {
+      error: (issue) => (issue.code === 'invalid_union' ? 'must be the secret as text, {"file": "PATH"}, {"env": "VARIABLE"} or an ansible-vault string' : undefined),
+    })
+    .meta({
+      [SECRET_KEYWORD]: true,
+      description: `${description} One of: the text itself (any Unicode text, byte for byte; only empty, NUL and lone surrogates are refused); {"file": "PATH"}, read on the controller when the environment file is loaded (a relative PATH is relative to the environment file's directory; a regular UTF-8 file of at most 64 KiB with no group or other permissions, e.g. mode 0600, like an ssh key; one trailing line break, \\n or \\r\\n, is dropped); {"env": "VARIABLE"}, read from the controller's environment, byte for byte (unset or empty is an error); or an ansible-vault string ("$ANSIBLE_VAULT;1.1;AES256\\n..." as ansible-vault encrypt_string prints it, indentation allowed), which stays encrypted in the generated project and is decrypted by Ansible with the vault password given after -- (--vault-id, --vault-password-file, --ask-vault-pass). A text value starting with "$ANSIBLE_VAULT;" is always taken as a vault string.`,
+      examples: [example],
+    });
+}
+
 const sqliteDatabase = z.strictObject({
   driver: doc(z.literal('sqlite3'), { description: 'Database driver: "sqlite3" or "mysql".', example: 'sqlite3' }),
   database_name: doc(plain(/^(?!\.)[A-Za-z0-9._+-]+$/, 'a file name (letters, digits, "._+-")', 128), {
@@ -91,18 +144,9 @@ const mysqlDatabase = z.strictObject({
     description: 'The tracker\'s MySQL user; backups connect as this user.',
     example: 'tracker_user',
   }),
-  password: doc(
-    z
-      .string()
-      .min(1, { error: 'must not be empty' })
-      .refine((s) => !s.includes('\u0000'), { error: 'must not contain a NUL character' })
-      // A lone surrogate has no UTF-8 form, and Ansible refuses the secrets file holding one.
-      // With the u flag a surrogate pair is one code point, so only an unpaired half matches.
-      .refine((s) => !/\p{Surrogate}/u.test(s), { error: 'must be valid Unicode (it holds a lone surrogate, e.g. a broken "\\ud83d" escape)' }),
-    {
-      description: 'The tracker user\'s MySQL password. Any characters; stored on the host in a 0600 file, never on a command line.',
-      example: 's3cret-Pa$$word',
-    },
+  password: secret(
+    'The tracker user\'s MySQL password. Stored on the host in a 0600 file, never on a command line.',
+    's3cret-Pa$$word',
   ),
 });
 
@@ -288,5 +332,12 @@ export const envSchema = z.strictObject({
   https: z.unknown().optional(),
 });
 
-export type EnvFile = z.infer<typeof envSchema>;
+/** A secret as written: its text (or an ansible-vault string), or where to read it. */
+export type SecretRef = { file: string } | { env: string };
+/** `T` with every {"file"} and {"env"} secret replaced by its text, as the loader returns it. */
+type Resolved<T> = T extends SecretRef ? string : T extends readonly (infer U)[] ? Resolved<U>[] : T extends object ? { [K in keyof T]: Resolved<T[K]> } : T;
+
+/** The file as the schema reads it, before the loader resolves its secrets. */
+export type ParsedEnv = z.infer<typeof envSchema>;
+export type EnvFile = Resolved<ParsedEnv>;
 export type BackupSection = z.infer<typeof backupSchema>;

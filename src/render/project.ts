@@ -2,9 +2,10 @@
 // snapshot it and an invalid environment never gets as far as the disk.
 import path from 'node:path';
 import { Eta } from 'eta';
-import { Document, isScalar, type ScalarTag, type Tags } from 'yaml';
+import { Document, isScalar, Scalar, type ScalarTag, type Tags } from 'yaml';
 import { fleetIssues, hostsOf } from '../env/hosts.js';
 import type { EnvFile } from '../env/schema.js';
+import { canonicalVault, isVaulted } from '../env/vault.js';
 import { roleVars } from './vars.js';
 
 export interface ProjectFile {
@@ -71,22 +72,35 @@ function exactStrings(tags: Tags): Tags {
     const own = tag as ScalarTag;
     const stringify: ScalarTag['stringify'] = (item, ctx, onComment, onChompKeep) => {
       const value = String(item.value);
-      return PRINTABLE_ASCII.test(value) && own.stringify ? own.stringify(item, ctx, onComment, onChompKeep) : escapedScalar(value);
+      // A vault string is printable ASCII lines, kept as the literal block ansible-vault writes.
+      const ownStyle = PRINTABLE_ASCII.test(value) || item.tag === VAULT_TAG;
+      return ownStyle && own.stringify ? own.stringify(item, ctx, onComment, onChompKeep) : escapedScalar(value);
     };
     return { ...own, stringify };
   });
 }
 
+const VAULT_TAG = '!vault';
+
 /**
  * YAML 1.1, because that is what Ansible reads: in 1.2 output `yes` or `1:30` would be
  * plain strings here and booleans or numbers there.
  */
-function toYaml(envNames: string, data: Record<string, unknown>, unsafeKeys: readonly string[] = []): string {
+function toYaml(envNames: string, data: Record<string, unknown>, secretKeys: readonly string[] = []): string {
   const doc = new Document(data, { version: '1.1', customTags: exactStrings });
-  for (const key of unsafeKeys) {
+  for (const key of secretKeys) {
     const node = doc.get(key, true);
-    // !unsafe: Ansible hands the value over as it is and never templates it.
-    if (isScalar(node)) node.tag = '!unsafe';
+    if (!isScalar(node)) continue;
+    if (typeof node.value === 'string' && isVaulted(node.value)) {
+      // Ansible decrypts it with the vault password given after --; it never templates
+      // what it decrypts (test/role/password-file.test.ts checks this).
+      node.value = canonicalVault(node.value);
+      node.tag = VAULT_TAG;
+      node.type = Scalar.BLOCK_LITERAL;
+    } else {
+      // !unsafe: Ansible hands the value over as it is and never templates it.
+      node.tag = '!unsafe';
+    }
   }
   return `---\n${HEADER(envNames)}${doc.toString({ lineWidth: 0 })}`;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { buildName } from '../../src/cli/pipeline.js';
-import { deployerEnv, exampleEnv, ROOT, runMain, withValue } from '../helpers.js';
+import { deployerEnv, exampleEnv, ROOT, runMain, vaultFixture, withValue } from '../helpers.js';
 
 interface Run {
   code: number;
@@ -128,6 +128,51 @@ describe('render', () => {
     const { stdout } = await execa('grep', ['-rl', 'secure_password', out], { reject: false });
     expect(stdout.trim().split('\n')).toEqual([path.join(out, 'group_vars/env_tracker_demo/secrets.yml')]);
     expect(run.stdout).not.toContain('secure_password');
+  });
+
+  it('keeps a password from {"file"} or {"env"} out of validate, render\'s output and every file but the 0600 secrets file', async () => {
+    const secret = 'referenced-secret-3f9c';
+    const dir = mkdtempSync(path.join(tmpdir(), 'tb-ref-'));
+    writeFileSync(path.join(dir, 'mysql-password'), `${secret}\n`, { mode: 0o600 });
+    for (const ref of [{ file: 'mysql-password' }, { env: 'TB_TEST_DB_PASSWORD' }]) {
+      const file = path.join(dir, 'env.json');
+      writeFileSync(file, JSON.stringify(withValue(deployerEnv(), 'tracker.core.database.password', ref)));
+      const env = { TB_TEST_DB_PASSWORD: secret };
+      const validate = await runMain(['validate', '--env', file], { cwd: ROOT, env });
+      expect(validate.code, validate.stderr).toBe(0);
+      const out = path.join(dir, 'project');
+      const render = await runMain(['render', '--env', file, '--out', out], { cwd: ROOT, env });
+      expect(render.code, render.stderr).toBe(0);
+      for (const run of [validate, render]) expect(run.stdout + run.stderr).not.toContain(secret);
+      const secrets = path.join(out, 'group_vars/env_tracker_demo/secrets.yml');
+      expect(statSync(secrets).mode & 0o777).toBe(0o600);
+      expect(readFileSync(secrets, 'utf8')).toContain(`tracker_backup_mysql_password: !unsafe ${secret}\n`);
+      const { stdout } = await execa('grep', ['-rl', secret, out], { reject: false });
+      expect(stdout.trim().split('\n'), JSON.stringify(ref)).toEqual([secrets]);
+    }
+  });
+
+  it('refuses a password file others may read without printing what it holds', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tb-ref-'));
+    writeFileSync(path.join(dir, 'mysql-password'), 'leaky-secret-81d2\n', { mode: 0o644 });
+    const file = path.join(dir, 'env.json');
+    writeFileSync(file, JSON.stringify(withValue(deployerEnv(), 'tracker.core.database.password', { file: 'mysql-password' })));
+    const run = await cli(['validate', '--env', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`tracker.core.database.password.file: "mysql-password" (${dir}/mysql-password) has mode 0644`);
+    expect(run.stderr).toContain(`(example: chmod 600 ${dir}/mysql-password)`);
+    expect(run.stdout + run.stderr).not.toContain('leaky-secret-81d2');
+  });
+
+  it.each(['provision', 'backup', 'backups', 'restore'])('%s refuses an ansible-vault password without a vault password for Ansible, before writing anything', async (command) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tb-vault-'));
+    const file = path.join(dir, 'env.json');
+    writeFileSync(file, JSON.stringify(withValue(deployerEnv(), 'tracker.core.database.password', vaultFixture('v11'))));
+    const out = path.join(dir, 'project');
+    const run = await runMain([command, '--env', file, '--out', out, '--', '-v'], { cwd: ROOT, env: {} });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${command}: tracker.core.database.password is an ansible-vault string; give Ansible its vault password after --`);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('renders a project that plain ansible-playbook accepts (--syntax-check)', async () => {

@@ -239,6 +239,32 @@ for (const [label, value] of [
   cases.push(accepted(`password: ${label}`, at(mysql(), 'tracker.core.database.password', value)));
 }
 
+// The password read from elsewhere: every place it cannot come from names the reference.
+for (const [label, value, where] of [
+  ['file: missing', { file: 'no-such-secret' }, 'file'],
+  ['file: /etc/shadow (group-readable)', { file: '/etc/shadow' }, 'file'],
+  ['file: /etc/passwd (world-readable)', { file: '/etc/passwd' }, 'file'],
+  ['file: /proc/self/environ (NULs)', { file: '/proc/self/environ' }, 'file'],
+  ['file: /dev/zero', { file: '/dev/zero' }, 'file'],
+  ['file: the directory itself', { file: '.' }, 'file'],
+  ['file: the env file itself (0644)', { file: 'env.json' }, 'file'],
+  ['file: a line break in the path', { file: 'a\nb' }, 'file'],
+  ['env: unset', { env: 'TB_SWEEP_NEVER_SET' }, 'env'],
+  ['env: not a name', { env: '$(id)' }, 'env'],
+  ['env: empty name', { env: '' }, 'env'],
+] as const) {
+  cases.push(refused(`password: ${label}`, `tracker.core.database.password.${where}`, at(mysql(), 'tracker.core.database.password', value)));
+}
+for (const [label, value] of [
+  ['file and env together', { file: 'a', env: 'B' }],
+  ['unknown reference', { vault: 'x' }],
+  ['file: a number', { file: 5 }],
+  ['vault: not hex', '$ANSIBLE_VAULT;1.1;AES256\nzz'],
+  ['vault: header only', '$ANSIBLE_VAULT;1.2;AES256;lab'],
+] as const) {
+  cases.push(refused(`password: ${label}`, 'tracker.core.database.password', at(mysql(), 'tracker.core.database.password', value)));
+}
+
 // --- several hosts ---------------------------------------------------------------------------------
 const twoInstances = (a: Record<string, unknown>, b: Record<string, unknown>) =>
   at(at(sqlite(), 'instance', undefined), 'instances', [

@@ -5,10 +5,11 @@
 //
 // Stand-in: the tracker service only (sandbox/tracker), writing rows into MariaDB.
 import { execa } from 'execa';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vaultEncrypt } from '../helpers.js';
 import { cli, envVariant, onTarget, sandboxDown, sandboxUp, waitFor, type Sandbox, runMaintenance, lastStatus, trackerRunning, mysqlOf } from './sandbox.js';
 
 let sandbox: Sandbox | undefined;
@@ -160,6 +161,44 @@ describe('MySQL backups', () => {
       expect((await lastStatus(target())).result).toBe('failed');
     } finally {
       await onTarget(target(), 'docker-compose start mysql >/dev/null 2>&1');
+    }
+  });
+
+  it('the password as {"file"}, {"env"} and an ansible-vault string: provision puts it on the host exactly and a backup dumps with it', async () => {
+    const secrets = path.join(target().work, 'secrets');
+    mkdirSync(secrets, { mode: 0o700 });
+    // A file as `echo` writes it: the trailing newline is not part of the password.
+    writeFileSync(path.join(secrets, 'mysql-password'), `${password}\n`, { mode: 0o600 });
+    const vaultPass = path.join(secrets, 'vault-pass');
+    writeFileSync(vaultPass, 'e2e-vault-password\n', { mode: 0o600 });
+    const [vaulted] = vaultEncrypt([password], vaultPass);
+    const forms: [string, unknown, string[]][] = [
+      ['file', { file: 'secrets/mysql-password' }, []],
+      ['env', { env: 'TB_E2E_MYSQL_PASSWORD' }, []],
+      ['vault', vaulted, ['--', '--vault-password-file', vaultPass]],
+    ];
+    process.env.TB_E2E_MYSQL_PASSWORD = password;
+    try {
+      for (const [form, value, ansibleArgs] of forms) {
+        const env = envVariant(target(), `secret-${form}`, (data) => {
+          (data.tracker.core.database as { password: unknown }).password = value;
+        });
+        // A wrong password on the host first (once there is a file), so only this provision can make the dump work.
+        expect((await onTarget(target(), 'f=storage/backup/etc/mysql-password; if [[ -e $f ]]; then printf wrong > "$f"; fi')).exitCode).toBe(0);
+        const run = await cli(['provision', '--env', env, '--phase', 'release', ...ansibleArgs], target());
+        expect(run.exitCode, form).toBe(0);
+        expect((await onTarget(target(), 'base64 -w0 storage/backup/etc/mysql-password')).stdout, form).toBe(Buffer.from(password).toString('base64'));
+        // ansible-core 2.19 decrypts every role variable when it checks them, so backup needs it too.
+        const made = await cli(['backup', '--env', env, ...ansibleArgs], target());
+        expect(made.exitCode, form).toBe(0);
+        expect(made.stdout, form).toMatch(/created mysql\/mysql_\d{8}_\d{6}\.sql\.gz/);
+        for (const output of [run, made]) expect(output.stdout + output.stderr, form).not.toContain(password);
+        const log = (await onTarget(target(), 'tail -n 40 /var/log/tracker-backup.log')).stdout;
+        expect(log, form).toMatch(/INFO: MySQL dump taken/);
+        expect(log, form).not.toContain(password);
+      }
+    } finally {
+      delete process.env.TB_E2E_MYSQL_PASSWORD;
     }
   });
 

@@ -14,11 +14,15 @@ export type SandboxEnv = EnvInput & { instance: NonNullable<EnvInput['instance']
 
 type Database = EnvInput['tracker']['core']['database'];
 
+/** A MySQL connection whose password is written as text, as sandbox.sh writes it. */
+type MysqlInput = Extract<Database, { driver: 'mysql' }> & { password: string };
+
 /** The MySQL connection of a MySQL sandbox's env file (the object itself, so it can be changed). */
-export function mysqlOf(env: EnvInput): Extract<Database, { driver: 'mysql' }> {
+export function mysqlOf(env: EnvInput): MysqlInput {
   const database = env.tracker.core.database;
   if (database.driver !== 'mysql') throw new Error(`not a MySQL sandbox: the database driver is ${database.driver}`);
-  return database;
+  if (typeof database.password !== 'string') throw new Error('the sandbox env file gives the MySQL password by reference, not as text');
+  return database as MysqlInput;
 }
 
 export interface Sandbox {
@@ -64,7 +68,10 @@ export interface CliRun {
 
 /** The CLI as an operator runs it, in its own process; Ansible's output is kept for the assertions. */
 export async function cli(args: string[], sandbox: Sandbox): Promise<CliRun> {
-  const result = await execa('npx', ['tsx', 'src/cli/bin.ts', ...args, '--out', path.join(sandbox.work, 'ansible')], {
+  // --out is the tool's own flag, so it goes before a literal -- (the rest is Ansible's).
+  const split = args.includes('--') ? args.indexOf('--') : args.length;
+  const argv = [...args.slice(0, split), '--out', path.join(sandbox.work, 'ansible'), ...args.slice(split)];
+  const result = await execa('npx', ['tsx', 'src/cli/bin.ts', ...argv], {
     cwd: ROOT,
     reject: false,
     env: { NO_COLOR: '1', ...controllerEnv() },

@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EnvError } from '../../src/env/errors.js';
 import { parseEnv } from '../../src/env/load.js';
+import type { EnvFile } from '../../src/env/schema.js';
 import { envGroup, renderProject } from '../../src/render/project.js';
 import { loadSources } from '../../src/render/sources.js';
 import { writeProject } from '../../src/render/write.js';
-import { deployerEnv, ROOT, withValue } from '../helpers.js';
+import { deployerEnv, ROOT, VAULT_PASSWORD_FILE, vaultEncrypt, withValue } from '../helpers.js';
 
 const PASSWORDS = [
   ' lead',
@@ -49,36 +50,54 @@ function mysqlEnv(name: string, password: string): Record<string, unknown> {
   return withValue(env, 'instance.host', `198.51.100.${hosts}`);
 }
 
+/**
+ * The role's password task alone, run by the real ansible-playbook against one local host
+ * per environment (each reading its own group_vars as rendered); returns each host's file.
+ */
+async function passwordFiles(envs: readonly EnvFile[], ansibleArgs: readonly string[] = []): Promise<string[]> {
+  const base = mkdtempSync(path.join(tmpdir(), 'tb-password-'));
+  const project = path.join(base, 'ansible');
+  await writeProject(project, renderProject(envs, await loadSources(ROOT, ROOT)));
+  const children = Object.fromEntries(
+    envs.map((env) => [envGroup(env.environment.name), { hosts: { [env.environment.name]: { ansible_connection: 'local', ansible_python_interpreter: 'python3' } } }]),
+  );
+  writeFileSync(path.join(project, 'inventory.yml'), JSON.stringify({ all: { children: { tracker_servers: { children } } } }));
+  const storage = readFileSync(path.join(ROOT, 'roles/tracker_backup/tasks/storage.yml'), 'utf8');
+  const task = (parse(storage) as Record<string, unknown>[]).find((t) => t.name === TASK);
+  expect(task, TASK).toBeDefined();
+  // The role checks its variables against argument_specs first; the password must pass that too.
+  const specs = parse(readFileSync(path.join(ROOT, 'roles/tracker_backup/meta/argument_specs.yml'), 'utf8')) as { argument_specs: { release: { options: Record<string, unknown> } } };
+  const spec = { tracker_backup_mysql_password: specs.argument_specs.release.options.tracker_backup_mysql_password };
+  const play = {
+    name: 'The role password check and task alone',
+    hosts: 'tracker_servers',
+    gather_facts: false,
+    vars: { tracker_backup_storage_dir: `${base}/hosts/{{ inventory_hostname }}` },
+    tasks: [{ name: 'The password passes the role argument check', 'ansible.builtin.validate_argument_spec': { argument_spec: spec } }, task],
+  };
+  writeFileSync(path.join(project, 'password.yml'), JSON.stringify([play]));
+  for (const env of envs) mkdirSync(path.join(base, 'hosts', env.environment.name, 'etc'), { recursive: true });
+  const run = await execa('ansible-playbook', ['password.yml', ...ansibleArgs], { cwd: project, reject: false, env: { ANSIBLE_CONFIG: path.join(project, 'ansible.cfg') } });
+  expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+  return envs.map((env) => readFileSync(path.join(base, 'hosts', env.environment.name, 'etc/mysql-password')).toString('hex'));
+}
+
+const hex = (text: string) => Buffer.from(text).toString('hex');
+
 describe('MySQL password fidelity', () => {
   it('every password reaches the password file on the host byte for byte (real ansible-playbook)', async () => {
-    const base = mkdtempSync(path.join(tmpdir(), 'tb-password-'));
     const envs = PASSWORDS.map((password, i) => parseEnv('e.json', JSON.stringify(mysqlEnv(`pw-${i}`, password))));
-    const project = path.join(base, 'ansible');
-    await writeProject(project, renderProject(envs, await loadSources(ROOT, ROOT)));
+    expect(await passwordFiles(envs)).toEqual(PASSWORDS.map(hex));
+  });
 
-    // One local host per environment, each reading its own group_vars as rendered.
-    const children = Object.fromEntries(
-      envs.map((env) => [envGroup(env.environment.name), { hosts: { [env.environment.name]: { ansible_connection: 'local', ansible_python_interpreter: 'python3' } } }]),
-    );
-    writeFileSync(path.join(project, 'inventory.yml'), JSON.stringify({ all: { children: { tracker_servers: { children } } } }));
-    const storage = readFileSync(path.join(ROOT, 'roles/tracker_backup/tasks/storage.yml'), 'utf8');
-    const task = (parse(storage) as Record<string, unknown>[]).find((t) => t.name === TASK);
-    expect(task, TASK).toBeDefined();
-    const play = {
-      name: 'The role password task alone',
-      hosts: 'tracker_servers',
-      gather_facts: false,
-      vars: { tracker_backup_storage_dir: `${base}/hosts/{{ inventory_hostname }}` },
-      tasks: [task],
-    };
-    writeFileSync(path.join(project, 'password.yml'), JSON.stringify([play]));
-    for (const env of envs) mkdirSync(path.join(base, 'hosts', env.environment.name, 'etc'), { recursive: true });
-    const run = await execa('ansible-playbook', ['password.yml'], { cwd: project, reject: false, env: { ANSIBLE_CONFIG: path.join(project, 'ansible.cfg') } });
-    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
-
-    const hex = (text: string | Buffer) => Buffer.from(text).toString('hex');
-    const written = PASSWORDS.map((password, i) => [JSON.stringify(password), hex(readFileSync(path.join(base, 'hosts', `pw-${i}`, 'etc/mysql-password')))]);
-    expect(Object.fromEntries(written)).toEqual(Object.fromEntries(PASSWORDS.map((password) => [JSON.stringify(password), hex(password)])));
+  it('a password given as an ansible-vault string reaches the host byte for byte: decrypted, never templated, never retyped', async () => {
+    // The passwords where Ansible could go wrong after decrypting: templating, YAML-looking
+    // text turned into another type, edge whitespace, line breaks, non-ASCII.
+    const tricky = ['{{x}}', '{% raw %}', '!unsafe', '{"a":1}', 'yes', 'null', '  lead and trail  \n', 'a\u2028b\u2029', 'ünïcödé 🔑'];
+    // Both header versions: the default vault id (1.1) and a labelled one (1.2).
+    const vaults = [...vaultEncrypt(tricky.slice(0, 5), VAULT_PASSWORD_FILE), ...vaultEncrypt(tricky.slice(5), `lab@${VAULT_PASSWORD_FILE}`)];
+    const envs = vaults.map((vault, i) => parseEnv('e.json', JSON.stringify(mysqlEnv(`vault-${i}`, vault))));
+    expect(await passwordFiles(envs, ['--vault-id', VAULT_PASSWORD_FILE, '--vault-id', `lab@${VAULT_PASSWORD_FILE}`])).toEqual(tricky.map(hex));
   });
 
   it('the backup entrypoint hands the client the file content exactly, trailing newlines included', async () => {
