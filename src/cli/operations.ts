@@ -3,7 +3,7 @@
 // runs one playbook and reports what the role handed back through set_stats.
 import path from 'node:path';
 import { formatCommand, playbookCommand, type Phase } from '../ansible/command.js';
-import { formatListing, humanBytes, parseListing } from '../ansible/listing.js';
+import { formatListing, hostBackups, humanBytes, type HostBackups } from '../ansible/listing.js';
 import { runPlaybook } from '../ansible/run.js';
 import type { PlayStats } from '../ansible/stats.js';
 import { ENV_FLAG, parseFlags, splitAnsibleArgs } from './args.js';
@@ -120,13 +120,11 @@ export async function backupsCommand(argv: string[], ctx: Context): Promise<numb
     ctx.stderr(`backups: ${result.error}\n`);
     return EXIT.failed;
   }
-  const now = ctx.now();
-  const hosts: Record<string, ReturnType<typeof parseListing>> = {};
-  for (const [host, data] of Object.entries(result.stats?.custom ?? {})) {
-    hosts[host] = parseListing((data.tracker_backup_listing as string[] | undefined) ?? [], statusOf(data.tracker_backup_status), now);
-  }
+  // Each host's own answer (tracker-backup.list.v1), passed through.
+  const hosts: Record<string, HostBackups> = {};
+  for (const [host, data] of Object.entries(result.stats?.custom ?? {})) hosts[host] = hostBackups(data.tracker_backup_listing);
   if (flags.json) ctx.stdout(`${JSON.stringify({ hosts }, null, 2)}\n`);
-  else for (const [host, listing] of Object.entries(hosts)) ctx.stdout(formatListing(host, listing));
+  else for (const [host, listing] of Object.entries(hosts)) ctx.stdout(formatListing(host, listing, ctx.now()));
   return failed(result.stats, result.exitCode) ? EXIT.failed : EXIT.ok;
 }
 

@@ -37,7 +37,7 @@ PHASE=plan
 CHOSEN=""
 
 usage() {
-  sed -n '2,20p' "$0" >&2
+  sed -n '2,18p' "$0" >&2
   exit 2
 }
 
