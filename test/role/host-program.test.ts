@@ -3,7 +3,7 @@
 // lib/tracker-backup/), on a store written by the real backup.sh (sqlite3, gzip, tar).
 // Its --json documents are checked against schemas/host/*.schema.json, and the CLI's
 // formatter is fed what the program really printed. The same commands over SSH on a
-// sandbox target are in test/e2e/host-program.test.ts.
+// sandbox target are in test/e2e/restore.test.ts ('the host program').
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
