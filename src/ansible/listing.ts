@@ -1,7 +1,8 @@
 // What `tracker-backup list --json` answered on each host (tracker-backup.list.v1, see
 // docs/host-program.md), formatted for people. The host names, dates and checks every
 // backup; this module only shows it. Pure: the clock is a parameter.
-export type Kind = 'sqlite' | 'mysql' | 'config';
+/** sqlite, mysql or config today: the host's layout (files/lib/layout.sh) names the kinds. */
+export type Kind = string;
 /** The host's checksum verdict: against the run's manifest, or none for a file no manifest lists. */
 export type Verdict = 'verified' | 'mismatch' | 'missing' | 'legacy';
 
@@ -66,7 +67,8 @@ function age(seconds: number): string {
 
 export function formatListing(host: string, listing: HostBackups, now: Date): string {
   const lines = [`${host}:`];
-  for (const kind of ['sqlite', 'mysql', 'config'] as const) {
+  // In the host's order of kinds.
+  for (const kind of new Set(listing.backups.map((b) => b.kind))) {
     const entries = listing.backups.filter((b) => b.kind === kind).sort((x, y) => x.stamp.localeCompare(y.stamp));
     if (entries.length === 0) continue;
     lines.push(`  ${kind}:`);

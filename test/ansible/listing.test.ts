@@ -8,7 +8,7 @@ const B = 'b'.repeat(64);
 function backup(path: string, bytes: number, checksum: HostBackup['checksum'], sha256 = A): HostBackup {
   const [, kind = '', stamp = ''] = /^(\w+)\/\w+_(\d{8}_\d{6})/.exec(path) ?? [];
   const taken = `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}Z`;
-  return { kind: kind as HostBackup['kind'], path, stamp, taken_at: taken, bytes, sha256, expected_sha256: checksum === 'legacy' ? null : sha256, checksum };
+  return { kind, path, stamp, taken_at: taken, bytes, sha256, expected_sha256: checksum === 'legacy' ? null : sha256, checksum };
 }
 
 // A document as `tracker-backup list --json` prints it (the program's own output is fed
