@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 shell_scripts() {
-  git ls-files --cached --others --exclude-standard -- '*.sh' .ci/run
+  git ls-files --cached --others --exclude-standard -- '*.sh' .ci/run roles/tracker_backup/files/tracker-backup
 }
 
 main() {

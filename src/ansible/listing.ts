@@ -1,55 +1,45 @@
-// What the role's list task reports (raw `FILE`, `SUM`, `MANIFEST` lines, plus status.json)
-// turned into backups with ages and checksum verdicts. Pure: the clock is a parameter.
-export type Kind = 'sqlite' | 'mysql' | 'config';
-export type Checksum = 'verified' | 'MISMATCH' | 'legacy (no manifest)';
+// What `tracker-backup list --json` answered on each host (tracker-backup.list.v1, see
+// docs/host-program.md), formatted for people. The host names, dates and checks every
+// backup; this module only shows it. Pure: the clock is a parameter.
+/** sqlite, mysql or config today: the host's layout (files/lib/layout.sh) names the kinds. */
+export type Kind = string;
+/** The host's checksum verdict: against the run's manifest, or none for a file no manifest lists. */
+export type Verdict = 'verified' | 'mismatch' | 'missing' | 'legacy';
 
-export interface BackupEntry {
+export interface HostBackup {
   kind: Kind;
   path: string;
   stamp: string;
-  takenAt: string;
-  ageSeconds: number;
-  bytes: number;
-  checksum: Checksum;
+  taken_at: string;
+  bytes: number | null;
+  sha256: string | null;
+  expected_sha256: string | null;
+  checksum: Verdict;
 }
 
 export interface HostBackups {
-  backups: BackupEntry[];
-  lastRun: Record<string, unknown> | null;
+  schema: typeof LIST_SCHEMA;
+  store: string;
+  backups: HostBackup[];
+  last_run: Record<string, unknown> | null;
 }
 
-const NAME = /^(sqlite|mysql|config)\/(?:sqlite|mysql|config)_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)\.(?:db|sql|tar)\.(?:gz|zst)$/;
+export const LIST_SCHEMA = 'tracker-backup.list.v1';
 
-export function parseListing(lines: readonly string[], lastRun: Record<string, unknown> | null, now: Date): HostBackups {
-  const sizes = new Map<string, number>();
-  const sums = new Map<string, string>();
-  const listed = new Map<string, string>();
-  for (const line of lines) {
-    const [tag, a = '', b = ''] = line.split(/\s+/);
-    if (tag === 'FILE') sizes.set(a, Number(b));
-    else if (tag === 'SUM') sums.set(b, a);
-    else if (tag === 'MANIFEST') listed.set(b, a);
+/**
+ * The list task's answer (set_stats `tracker_backup_listing`) as the host sent it. A host
+ * whose task failed sent nothing: no backups, no last run.
+ */
+export function hostBackups(value: unknown): HostBackups {
+  if (value === undefined || value === null || value === '') return { schema: LIST_SCHEMA, store: '', backups: [], last_run: null };
+  const doc = value as Partial<HostBackups>;
+  if (doc.schema !== LIST_SCHEMA || !Array.isArray(doc.backups)) {
+    throw new Error(`the host answered with a listing this version cannot read (schema ${JSON.stringify(doc.schema)}, expected ${LIST_SCHEMA})`);
   }
-  const backups: BackupEntry[] = [];
-  for (const [path, bytes] of sizes) {
-    const m = NAME.exec(path);
-    if (!m) continue;
-    const [, kind, y, mo, d, h, mi, s] = m;
-    const takenAt = `${y}-${mo}-${d}T${h}:${mi}:${s}Z`;
-    const expected = listed.get(path);
-    backups.push({
-      kind: kind as Kind,
-      path,
-      stamp: `${y}${mo}${d}_${h}${mi}${s}`,
-      takenAt,
-      ageSeconds: Math.round((now.getTime() - Date.parse(takenAt)) / 1000),
-      bytes,
-      checksum: expected === undefined ? 'legacy (no manifest)' : expected === sums.get(path) ? 'verified' : 'MISMATCH',
-    });
-  }
-  backups.sort((x, y) => x.kind.localeCompare(y.kind) || x.stamp.localeCompare(y.stamp));
-  return { backups, lastRun };
+  return doc as HostBackups;
 }
+
+const VERDICT: Record<Verdict, string> = { verified: 'verified', mismatch: 'MISMATCH', missing: 'MISSING', legacy: 'legacy (no manifest)' };
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -75,18 +65,20 @@ function age(seconds: number): string {
   return `${Math.round(seconds / 86_400)}d`;
 }
 
-export function formatListing(host: string, listing: HostBackups): string {
+export function formatListing(host: string, listing: HostBackups, now: Date): string {
   const lines = [`${host}:`];
-  for (const kind of ['sqlite', 'mysql', 'config'] as const) {
-    const entries = listing.backups.filter((b) => b.kind === kind);
+  // In the host's order of kinds.
+  for (const kind of new Set(listing.backups.map((b) => b.kind))) {
+    const entries = listing.backups.filter((b) => b.kind === kind).sort((x, y) => x.stamp.localeCompare(y.stamp));
     if (entries.length === 0) continue;
     lines.push(`  ${kind}:`);
     for (const b of entries) {
-      lines.push(`    ${b.stamp}  ${age(b.ageSeconds).padStart(5)}  ${humanBytes(b.bytes).padStart(10)}  ${b.checksum}  ${b.path}`);
+      const ageSeconds = Math.round((now.getTime() - Date.parse(b.taken_at)) / 1000);
+      lines.push(`    ${b.stamp}  ${age(ageSeconds).padStart(5)}  ${humanBytes(b.bytes ?? 0).padStart(10)}  ${VERDICT[b.checksum]}  ${b.path}`);
     }
   }
   if (listing.backups.length === 0) lines.push('  no backups');
-  const run = listing.lastRun;
+  const run = listing.last_run;
   lines.push(run ? `  last run: ${String(run.result)} (exit code ${String(run.exit_code)}) at ${String(run.finished)}, tracker down ${String(run.tracker_downtime_seconds)}s` : '  last run: none recorded');
   return `${lines.join('\n')}\n`;
 }

@@ -2,7 +2,7 @@
 // the project (so the playbooks are the ones a plain ansible-playbook run would use),
 // runs one playbook and reports what the role handed back through set_stats.
 import path from 'node:path';
-import { formatListing, humanBytes, parseListing } from '../ansible/listing.js';
+import { formatListing, hostBackups, humanBytes, type HostBackups } from '../ansible/listing.js';
 import type { PlayStats } from '../ansible/stats.js';
 import { ANSIBLE_ARGS_HELP, JSON_HELP } from './commands.js';
 import { EXIT, UsageError, type Context } from './context.js';
@@ -109,13 +109,10 @@ export async function backupCommand(argv: string[], ctx: Context): Promise<numbe
 export async function backupsCommand(argv: string[], ctx: Context): Promise<number> {
   const args = ansibleCommandArgs('backups', argv, ctx, HELP.backups, {});
   if (!args) return EXIT.ok;
-  // The listing is listing.ts's to parse; whatever it returns is passed on as it is.
+  // Each host's own answer (tracker-backup.list.v1), passed through.
   const listings = (run: Finished) => {
-    const now = ctx.now();
-    const hosts: Record<string, ReturnType<typeof parseListing>> = {};
-    for (const [host, data] of Object.entries(run.stats?.custom ?? {})) {
-      hosts[host] = parseListing((data.tracker_backup_listing as string[] | undefined) ?? [], statusOf(data.tracker_backup_status), now);
-    }
+    const hosts: Record<string, HostBackups> = {};
+    for (const [host, data] of Object.entries(run.stats?.custom ?? {})) hosts[host] = hostBackups(data.tracker_backup_listing);
     return hosts;
   };
   return runAnsible(ctx, {
@@ -123,7 +120,7 @@ export async function backupsCommand(argv: string[], ctx: Context): Promise<numb
     phase: 'backups',
     flags: args.flags,
     ansibleArgs: args.ansible,
-    text: (run) => Object.entries(listings(run)).map(([host, listing]) => formatListing(host, listing)).join(''),
+    text: (run) => Object.entries(listings(run)).map(([host, listing]) => formatListing(host, listing, ctx.now())).join(''),
     json: (run) => ({ hosts: listings(run) }),
   });
 }

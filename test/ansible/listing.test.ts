@@ -1,47 +1,53 @@
 import { describe, expect, it } from 'vitest';
-import { formatListing, humanBytes, parseListing } from '../../src/ansible/listing.js';
+import { formatListing, hostBackups, humanBytes, type HostBackup } from '../../src/ansible/listing.js';
 
 const NOW = new Date('2026-02-10T03:00:00Z');
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
 
-describe('parseListing', () => {
-  const listing = parseListing(
-    [
-      'FILE sqlite/sqlite_20260209_030000.db.gz 4096',
-      'FILE config/config_20260209_030000.tar.gz 979',
-      'FILE sqlite/sqlite_20260208_030000.db.gz 4000',
-      'FILE sqlite/notes.txt 12',
-      `SUM ${A} sqlite/sqlite_20260209_030000.db.gz`,
-      `SUM ${B} config/config_20260209_030000.tar.gz`,
-      `SUM ${A} sqlite/sqlite_20260208_030000.db.gz`,
-      `MANIFEST ${A} sqlite/sqlite_20260209_030000.db.gz`,
-      `MANIFEST ${A} config/config_20260209_030000.tar.gz`,
-    ],
-    { result: 'success', exit_code: 0, finished: '2026-02-09T03:00:09Z', tracker_downtime_seconds: 3.1 },
-    NOW,
-  );
+function backup(path: string, bytes: number, checksum: HostBackup['checksum'], sha256 = A): HostBackup {
+  const [, kind = '', stamp = ''] = /^(\w+)\/\w+_(\d{8}_\d{6})/.exec(path) ?? [];
+  const taken = `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}Z`;
+  return { kind, path, stamp, taken_at: taken, bytes, sha256, expected_sha256: checksum === 'legacy' ? null : sha256, checksum };
+}
 
-  it('keeps only files named like backups, oldest first per kind, with age from the name', () => {
-    expect(listing.backups.map((b) => [b.path, b.ageSeconds])).toEqual([
-      ['config/config_20260209_030000.tar.gz', 86_400],
-      ['sqlite/sqlite_20260208_030000.db.gz', 172_800],
-      ['sqlite/sqlite_20260209_030000.db.gz', 86_400],
+// A document as `tracker-backup list --json` prints it (the program's own output is fed
+// to the formatter in test/role/host-program.test.ts).
+const listing = hostBackups({
+  schema: 'tracker-backup.list.v1',
+  store: '/opt/torrust/storage/backup',
+  backups: [
+    backup('sqlite/sqlite_20260208_030000.db.gz', 4000, 'legacy'),
+    backup('sqlite/sqlite_20260209_030000.db.gz', 4096, 'verified'),
+    backup('config/config_20260209_030000.tar.gz', 979, 'mismatch', B),
+  ],
+  last_run: { result: 'success', exit_code: 0, finished: '2026-02-09T03:00:09Z', tracker_downtime_seconds: 3.1 },
+});
+
+describe('formatListing', () => {
+  const text = formatListing('host-a', listing, NOW);
+
+  it('groups by kind, oldest first, with the age from the stamp', () => {
+    expect(text.split('\n').slice(0, 6)).toEqual([
+      'host-a:',
+      '  sqlite:',
+      '    20260208_030000     2d     3.9 KiB  legacy (no manifest)  sqlite/sqlite_20260208_030000.db.gz',
+      '    20260209_030000    24h       4 KiB  verified  sqlite/sqlite_20260209_030000.db.gz',
+      '  config:',
+      '    20260209_030000    24h       979 B  MISMATCH  config/config_20260209_030000.tar.gz',
     ]);
   });
 
-  it.each([
-    ['sqlite/sqlite_20260209_030000.db.gz', 'verified'],
-    ['config/config_20260209_030000.tar.gz', 'MISMATCH'],
-    ['sqlite/sqlite_20260208_030000.db.gz', 'legacy (no manifest)'],
-  ])('%s -> %s', (path, verdict) => {
-    expect(listing.backups.find((b) => b.path === path)?.checksum).toBe(verdict);
+  it('shows the last run', () => {
+    expect(text).toContain('last run: success (exit code 0) at 2026-02-09T03:00:09Z, tracker down 3.1s');
   });
 
-  it('formats one line per backup and the last run', () => {
-    const text = formatListing('host-a', listing);
-    expect(text).toContain('  sqlite:\n    20260208_030000     2d     3.9 KiB  legacy (no manifest)  sqlite/sqlite_20260208_030000.db.gz');
-    expect(text).toContain('last run: success (exit code 0) at 2026-02-09T03:00:09Z, tracker down 3.1s');
+  it('a host that sent nothing has no backups and no last run', () => {
+    expect(formatListing('host-b', hostBackups(undefined), NOW)).toBe('host-b:\n  no backups\n  last run: none recorded\n');
+  });
+
+  it('refuses a document of another schema version', () => {
+    expect(() => hostBackups({ schema: 'tracker-backup.list.v2', backups: [] })).toThrow(/expected tracker-backup\.list\.v1/);
   });
 });
 

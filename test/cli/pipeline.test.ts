@@ -188,15 +188,33 @@ describe('--json: one document on stdout, the rest on stderr', () => {
     expect(run.stderr).toContain(NOISE_OUT);
   });
 
-  it('backups --json keeps its listing per host and adds the schema', async () => {
-    const custom = { 'fleet-eu': { tracker_backup_listing: ['FILE sqlite/sqlite_20260202_000000.db.gz 2048'], tracker_backup_status: '' }, 'fleet-us': { tracker_backup_listing: [] } };
+  it('backups --json passes on each host\'s listing document and adds the schema', async () => {
+    const listing = {
+      schema: 'tracker-backup.list.v1',
+      store: '/opt/torrust/storage/backup',
+      backups: [
+        {
+          kind: 'sqlite',
+          path: 'sqlite/sqlite_20260202_000000.db.gz',
+          stamp: '20260202_000000',
+          taken_at: '2026-02-02T00:00:00Z',
+          bytes: 2048,
+          sha256: 'a'.repeat(64),
+          expected_sha256: null,
+          checksum: 'legacy',
+        },
+      ],
+      last_run: null,
+    };
+    const custom = { 'fleet-eu': { tracker_backup_listing: listing }, 'fleet-us': {} };
     const run = await withAnsible(['backups', '--env', 'fleet', '--json'], { ...bothOk, custom });
     expect(run.code).toBe(0);
     const doc = onlyJson(run.stdout);
     expect(doc).toMatchObject({ schema: 'tracker-backup-cli.backups.v1', ok: true, failed: [] });
+    // A host that sent no listing (its task failed or was skipped) shows an empty one.
     expect(doc.hosts).toEqual({
-      'fleet-eu': { backups: [{ kind: 'sqlite', path: 'sqlite/sqlite_20260202_000000.db.gz', stamp: '20260202_000000', takenAt: '2026-02-02T00:00:00Z', ageSeconds: 86_400, bytes: 2048, checksum: 'legacy (no manifest)' }], lastRun: null },
-      'fleet-us': { backups: [], lastRun: null },
+      'fleet-eu': listing,
+      'fleet-us': { schema: 'tracker-backup.list.v1', store: '', backups: [], last_run: null },
     });
   });
 

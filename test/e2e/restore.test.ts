@@ -6,7 +6,8 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, onTarget, sandboxDown, sandboxUp, type CliRun, type Sandbox, trackerRunning, backupsJson } from './sandbox.js';
+import { hostSchemaProblems } from '../host-schema.js';
+import { asDeployUser, cli, onTarget, sandboxDown, sandboxUp, type CliRun, type Sandbox, trackerRunning, backupsJson, runMaintenance } from './sandbox.js';
 
 let first: Sandbox | undefined;
 let second: Sandbox | undefined;
@@ -108,7 +109,7 @@ describe('backup now and list', () => {
     expect(planned.hosts[name]?.output.join('\n')).toContain('Would restore sqlite/sqlite_');
   });
 
-  it('`backups --json` lists each backup with age, size and a verified checksum, and the last run', async () => {
+  it('`backups --json` passes on each host\'s list (taken_at, size, a verified checksum) and the last run', async () => {
     const run = await cli(['backups', '--env', one().envFile, '--json'], one());
     expect(run.exitCode).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ schema: 'tracker-backup-cli.backups.v1', ok: true });
@@ -118,9 +119,9 @@ describe('backup now and list', () => {
     for (const b of sqlite) {
       expect(b.checksum).toBe('verified');
       expect(b.bytes).toBeGreaterThan(0);
-      expect(b.ageSeconds).toBeGreaterThanOrEqual(0);
+      expect(Date.parse(b.taken_at)).toBeLessThanOrEqual(Date.now());
     }
-    expect(listing?.lastRun?.result).toBe('success');
+    expect(listing?.last_run?.result).toBe('success');
   });
 
   it('`backups` flags a file that no longer matches its manifest', async () => {
@@ -129,6 +130,70 @@ describe('backup now and list', () => {
     const run = await cli(['backups', '--env', one().envFile], one());
     await onTarget(one(), `cp /tmp/keep ${victim}`);
     expect(run.stdout).toMatch(/MISMATCH\s+config\/config_/);
+  });
+});
+
+async function trackerStartedAt(): Promise<string> {
+  return (await onTarget(one(), 'for id in $(docker-compose ps -q tracker); do docker inspect -f "{{.State.StartedAt}}" "$id"; done')).stdout;
+}
+
+// /usr/local/bin/tracker-backup itself, over SSH as an operator (or Ansible) runs it: each
+// --json answer is one document that validates against schemas/host.
+describe('the host program', () => {
+  let stamp = '';
+
+  it('`run --json`: the guide\'s log lines on stderr, the run\'s status as one document on stdout', async () => {
+    const run = await onTarget(one(), 'tracker-backup run --json');
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain('INFO: Backup completed successfully');
+    expect(run.stderr).toContain('Backup maintenance completed (exit code: 0)');
+    const doc = JSON.parse(run.stdout) as { stamp: string; result: string; files: { kind: string; path: string }[] };
+    expect(hostSchemaProblems('run.v1.schema.json', doc)).toEqual([]);
+    expect(doc.result).toBe('success');
+    expect(doc.files.map((f) => f.kind).sort()).toEqual(['config', 'sqlite']);
+    stamp = doc.stamp;
+    const status = JSON.parse((await onTarget(one(), 'cat storage/backup/status.json')).stdout) as Record<string, unknown>;
+    expect({ schema: 'tracker-backup.run.v1', ...status }).toEqual(doc);
+  });
+
+  it('`list --json` as the deploy user, without sudo: every backup verified, the last run', async () => {
+    const run = await asDeployUser(one(), `cd ${one().deployDir} && tracker-backup list --json`);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const doc = JSON.parse(run.stdout) as { backups: { stamp: string; checksum: string }[]; last_run: { stamp: string } };
+    expect(hostSchemaProblems('list.v1.schema.json', doc)).toEqual([]);
+    expect(doc.backups.filter((b) => b.stamp === stamp)).toHaveLength(2);
+    expect(doc.backups.every((b) => b.checksum === 'verified')).toBe(true);
+    expect(doc.last_run.stamp).toBe(stamp);
+  });
+
+  it('`verify`, `verify --at`, `status` and the restore plan answer with valid documents', async () => {
+    const verify = await onTarget(one(), 'tracker-backup verify --json');
+    expect(verify.exitCode, verify.stderr).toBe(0);
+    expect(hostSchemaProblems('verify.v1.schema.json', JSON.parse(verify.stdout))).toEqual([]);
+    const at = await onTarget(one(), `tracker-backup verify --at ${stamp}`);
+    expect(at.exitCode).toBe(0);
+    expect(at.stdout).toContain('2 checked, 0 failed: all match their manifests');
+    const status = await onTarget(one(), 'tracker-backup status --json');
+    expect(hostSchemaProblems('status.v1.schema.json', JSON.parse(status.stdout))).toEqual([]);
+    const plan = await onTarget(one(), `tracker-backup restore --at ${stamp} --json`);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    expect(plan.stderr).toContain('Dry run: nothing was changed');
+    const doc = JSON.parse(plan.stdout) as Record<string, unknown>;
+    expect(hostSchemaProblems('restore.v1.schema.json', doc)).toEqual([]);
+    expect(doc).toMatchObject({ stamp, result: 'planned', yes: false, exit_code: 0 });
+  });
+
+  it('an invalid backup.conf: the cron entry\'s run refuses with one log line, the tracker untouched', async () => {
+    const before = await trackerStartedAt();
+    await onTarget(one(), 'cp storage/backup/etc/backup.conf /tmp/backup.conf.keep && sed -i "s/^RETENTION_DAYS=.*/RETENTION_DAYS=400/" storage/backup/etc/backup.conf');
+    const code = await runMaintenance(one());
+    const log = (await onTarget(one(), 'tail -n 2 /var/log/tracker-backup.log')).stdout;
+    await onTarget(one(), 'cp /tmp/backup.conf.keep storage/backup/etc/backup.conf');
+    expect(code).toBe(1);
+    expect(log).toMatch(/ERROR: RETENTION_DAYS must be a whole number from 1 to 365, not '400' \(in .*backup\.conf; nothing was done\)\n.*Backup maintenance completed \(exit code: 1\)$/);
+    expect(await trackerRunning(one())).toBe(true);
+    const after = await trackerStartedAt();
+    expect(after).toBe(before);
   });
 });
 

@@ -3,7 +3,9 @@
 #
 # Installed by the tracker_backup role at /usr/local/bin; run it as root from the
 # tracker's compose project directory:
-#   cd /opt/torrust && tracker-backup-restore.sh [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes]
+#   cd /opt/torrust && tracker-backup-restore.sh [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes] [--json]
+# (`tracker-backup restore ...` runs this script.) With --json the log lines go to stderr
+# and stdout is one JSON document, the plan or the result (tracker-backup.restore.v1).
 # Without --yes it only prints the plan. With --yes it verifies the chosen files against
 # their manifest (a corrupt backup is refused before anything is touched; a legacy
 # backup, one with no manifest such as the deployer's, gets the checks that need none:
@@ -26,6 +28,8 @@ export PATH
 source /usr/local/lib/tracker-backup/lib.sh
 # shellcheck source=SCRIPTDIR/lib/host.sh
 source /usr/local/lib/tracker-backup/host.sh
+# shellcheck source=SCRIPTDIR/lib/store.sh
+source /usr/local/lib/tracker-backup/store.sh
 
 AT=latest
 ONLY=all
@@ -40,9 +44,10 @@ SAFETY_COPY=false
 # What a SQLite restore has begun to replace (and a failure puts back).
 CONFIG_CHANGED=false
 DATABASE_CHANGED=false
+CHOSEN=""
 
 usage() {
-  sed -n '2,19p' "$0" >&2
+  sed -n '2,21p' "$0" >&2
   exit 2
 }
 
@@ -60,6 +65,7 @@ parse_args() {
         shift 2
         ;;
       --yes) YES=true && shift ;;
+      --json) JSON=true && shift ;;
       -h | --help) usage ;;
       *)
         log ERROR "unknown argument: $1"
@@ -343,6 +349,27 @@ publish_safety() {
   return 1
 }
 
+# The plan or the result as one JSON document on descriptor 3: restore_json EXIT_CODE
+restore_json() {
+  local code="$1" result=failed path listed="" safety=null chosen=null
+  local -a paths=()
+  if ((code == 0)); then
+    if [[ "$YES" == true ]]; then result=restored; else result=planned; fi
+  elif ((code == EXIT_BUSY)); then
+    result=busy
+  fi
+  if [[ -n "$CHOSEN" ]]; then
+    chosen="$(json_str "$CHOSEN")"
+    mapfile -t paths < <(selected_files "$CHOSEN" 2>/dev/null || true)
+  fi
+  for path in "${paths[@]}"; do
+    listed+="${listed:+, }$(json_str "$path")"
+  done
+  [[ -z "$SAFETY" ]] || safety="$(json_str "$SAFETY")"
+  printf '{\n  "schema": "tracker-backup.restore.v1",\n  "at": %s,\n  "only": %s,\n  "yes": %s,\n  "stamp": %s,\n  "files": [%s],\n  "safety_backup": %s,\n  "result": "%s",\n  "exit_code": %d\n}\n' \
+    "$(json_str "$AT")" "$(json_str "$ONLY")" "$YES" "$chosen" "$listed" "$safety" "$result" "$code" >&3
+}
+
 on_exit() {
   local code=$?
   trap - EXIT INT TERM
@@ -379,17 +406,23 @@ on_exit() {
   fi
   [[ -z "$RESTORE_STAGE" ]] || rm -rf -- "$RESTORE_STAGE"
   printf '[%s] Restore completed (exit code: %d)\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$code"
+  [[ "$JSON" != true ]] || restore_json "$code"
   exit "$code"
 }
 
 main() {
   local stamp
   parse_args "$@"
+  if [[ "$JSON" == true ]]; then
+    exec 3>&1 1>&2
+    trap 'restore_json $?' EXIT
+  fi
   require_tools docker flock timeout sha256sum tar
   load_settings
   detect_compose
   DRIVER="$(config DATABASE_DRIVER)"
   stamp="$(resolve_stamp)"
+  CHOSEN="$stamp"
   log INFO "Backup chosen: $stamp (--at $AT, --only $ONLY)"
   verify_files "$stamp"
   show_plan "$stamp"

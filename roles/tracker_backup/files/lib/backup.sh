@@ -30,6 +30,8 @@ umask 077
 
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=SCRIPTDIR/layout.sh
+source "$(dirname "${BASH_SOURCE[0]}")/layout.sh"
 
 # Overridable so the retention and naming rules can be tested outside a container.
 BACKUPS="${TRACKER_BACKUP_BACKUPS_DIR:-/backups}"
@@ -39,15 +41,6 @@ readonly BACKUPS DATA STAGING
 CONFIG_REFUSED=false
 BACKUP_GID=0
 
-# directory|file suffixes of every kind of file retention looks after; files are named
-# <directory minus a trailing s>_<YYYYMMDD_HHMMSS><suffix>. Both compressions count as
-# one kind, so switching compression never strands (or loses) the newest backup.
-readonly KINDS=(
-  "sqlite|.db.gz .db.zst"
-  "mysql|.sql.gz .sql.zst"
-  "config|.tar.gz .tar.zst"
-  "manifests|.sha256"
-)
 readonly MYSQL_WAIT_SECONDS=30
 
 now_epoch() {
@@ -70,7 +63,7 @@ human_size() {
 # faster. Reading goes by a file's own suffix, so older backups restore after a switch.
 # main() has checked COMPRESSION: a die inside $(suffix) would only end the subshell.
 suffix() {
-  if [[ "$(config COMPRESSION)" == zstd ]]; then printf '.zst'; else printf '.gz'; fi
+  printf '.%s' "${LAYOUT_SUFFIX[$(config COMPRESSION)]}"
 }
 
 # stdin to stdout. pigz writes the same gzip format on every core when the image has it.
@@ -198,11 +191,11 @@ compress_database() {
   if [[ -f "$STAGING/$stamp/database.db" ]]; then
     staged="$STAGING/$stamp/database.db"
     check_sqlite "$staged"
-    name="sqlite/sqlite_$stamp.db$(suffix)"
+    name="$(layout_name sqlite "$stamp" "$(config COMPRESSION)")"
   else
     staged="$STAGING/$stamp/database.sql"
     [[ -f "$staged" ]] || die "no staged database in $STAGING/$stamp"
-    name="mysql/mysql_$stamp.sql$(suffix)"
+    name="$(layout_name mysql "$stamp" "$(config COMPRESSION)")"
   fi
   compress <"$staged" >"$BACKUPS/$(dirname "$name")/.$(basename "$name").partial"
   publish "$BACKUPS/$(dirname "$name")/.$(basename "$name").partial" "$BACKUPS/$name"
@@ -228,7 +221,7 @@ touches_backups() {
 # Sets CONFIG_REFUSED when a listed path had to be left out: the run still publishes its
 # database backup and the rest of the archive, then fails so that the operator hears of it.
 archive_config() {
-  local stamp="$1" path
+  local stamp="$1" path name
   local -a present=()
   while IFS= read -r path || [[ -n "$path" ]]; do
     [[ -z "$path" || "$path" == '#'* ]] && continue
@@ -245,8 +238,9 @@ archive_config() {
     log WARN "No config paths found; no config archive this run"
     return 0
   fi
-  tar -cf - -C "$DATA" -- "${present[@]}" | compress >"$BACKUPS/config/.config_$stamp.tar$(suffix).partial"
-  publish "$BACKUPS/config/.config_$stamp.tar$(suffix).partial" "$BACKUPS/config/config_$stamp.tar$(suffix)"
+  name="$(layout_name config "$stamp" "$(config COMPRESSION)")"
+  tar -cf - -C "$DATA" -- "${present[@]}" | compress >"$BACKUPS/$(dirname "$name")/.$(basename "$name").partial"
+  publish "$BACKUPS/$(dirname "$name")/.$(basename "$name").partial" "$BACKUPS/$name"
 }
 
 stamp_epoch() {
@@ -257,14 +251,17 @@ stamp_epoch() {
 # Age comes from the stamp in the name (UTC), as the guide says, not from mtime, which a
 # copy or restore would reset. The newest backup of a kind is never deleted, whatever its
 # age: after a long outage the last good backup is all there is.
+# Both compressions count as one kind (layout.sh), so switching compression never strands
+# (or loses) the newest backup. Usage: prune_kind DIR PREFIX PATTERN NOW MAX_AGE, PATTERN
+# matching DIR/name.
 prune_kind() {
-  local dir="$1" prefix="$2" suffixes=" $3 " now="$4" max_age="$5" name newest="" age
+  local dir="$1" prefix="$2" pattern="$3" now="$4" max_age="$5" name newest="" age
   local -a names=() dated=()
-  [[ -d "$dir" ]] || return 0
+  [[ -d "$BACKUPS/$dir" ]] || return 0
   # Sorted by stamp, whatever the suffix.
-  mapfile -t names < <(find "$dir" -maxdepth 1 -type f -name "${prefix}_*" -printf '%f\n' | LC_ALL=C sort)
+  mapfile -t names < <(find "$BACKUPS/$dir" -maxdepth 1 -type f -name "${prefix}_*" -printf '%f\n' | LC_ALL=C sort)
   for name in "${names[@]}"; do
-    [[ "$name" =~ ^${prefix}_([0-9]{8}_[0-9]{6})(.*)$ && "$suffixes" == *" ${BASH_REMATCH[2]} "* ]] && dated+=("$name")
+    [[ "$dir/$name" =~ $pattern ]] && dated+=("$name")
   done
   ((${#dated[@]} > 0)) || return 0
   newest="${dated[-1]}"
@@ -272,20 +269,20 @@ prune_kind() {
     [[ "$name" == "$newest" ]] && continue
     age=$((now - $(stamp_epoch "${name:${#prefix}+1:15}")))
     if ((age > max_age)); then
-      rm -f -- "${dir:?}/$name"
+      rm -f -- "$BACKUPS/${dir:?}/$name"
       log INFO "Retention: deleted $name ($((age / 86400)) days old)"
     fi
   done
 }
 
 cmd_prune() {
-  local now max_age entry kind suffixes
+  local now max_age kind
   now="$(now_epoch)"
   max_age=$(($(config RETENTION_DAYS) * 86400))
-  for entry in "${KINDS[@]}"; do
-    IFS='|' read -r kind suffixes <<<"$entry"
-    prune_kind "$BACKUPS/$kind" "${kind%s}" "$suffixes" "$now" "$max_age"
+  for kind in "${LAYOUT_KINDS[@]}"; do
+    prune_kind "$kind" "$kind" "$(layout_pattern "$kind")" "$now" "$max_age"
   done
+  prune_kind "$LAYOUT_MANIFESTS" manifest "$(layout_manifest_pattern)" "$now" "$max_age"
 }
 
 # A manual `docker compose run --rm backup` (the image's default command, `all`) or
@@ -303,7 +300,7 @@ hold_lock() {
 }
 
 cleanup_partials() {
-  find "$BACKUPS/sqlite" "$BACKUPS/mysql" "$BACKUPS/config" "$BACKUPS/manifests" -maxdepth 1 -name '.*.partial' -type f -delete 2>/dev/null || true
+  (cd "$BACKUPS" && find "${LAYOUT_KINDS[@]}" "$LAYOUT_MANIFESTS" -maxdepth 1 -name '.*.partial' -type f -delete) 2>/dev/null || true
 }
 
 # sha256sum format, paths relative to /backups, so `cd storage/backup && sha256sum -c
@@ -311,12 +308,12 @@ cleanup_partials() {
 write_manifest() {
   local stamp="$1" sums
   local -a files=()
-  mapfile -t files < <(cd "$BACKUPS" && find sqlite mysql config -maxdepth 1 -type f -name "*_${stamp}.*" ! -name '.*' | LC_ALL=C sort)
+  mapfile -t files < <(cd "$BACKUPS" && find "${LAYOUT_KINDS[@]}" -maxdepth 1 -type f -name "*_${stamp}.*" ! -name '.*' | LC_ALL=C sort)
   ((${#files[@]} > 0)) || die "no files to put in the manifest of $stamp"
   sums="$(cd "$BACKUPS" && sha256sum -- "${files[@]}")" || die "could not checksum the files of $stamp"
   # replace_file has logged why it failed.
-  replace_file "$BACKUPS/manifests/manifest_$stamp.sha256" "$sums"$'\n' "$BACKUP_GID" || exit 1
-  log INFO "Manifest manifests/manifest_$stamp.sha256 lists ${#files[@]} file(s)"
+  replace_file "$BACKUPS/$(layout_manifest "$stamp")" "$sums"$'\n' "$BACKUP_GID" || exit 1
+  log INFO "Manifest $(layout_manifest "$stamp") lists ${#files[@]} file(s)"
 }
 
 cmd_finish() {
@@ -349,14 +346,9 @@ RESTORE="${TRACKER_BACKUP_RESTORE_DIR:-/restore}"
 # checksum the restore script verified; only that file is restored, never another of the
 # same stamp found here (a .gz next to the verified .zst, say).
 restore_source() {
-  local kind="$1" file="$2" extension
-  case "$kind" in
-    sqlite) extension=db ;;
-    mysql) extension=sql ;;
-    config) extension=tar ;;
-  esac
-  [[ "$file" =~ ^$kind/${kind}_[0-9]{8}_[0-9]{6}\.$extension\.(gz|zst)$ ]] \
-    || die "not a $kind backup file name: $file (expected $kind/${kind}_YYYYMMDD_HHMMSS.$extension.gz or .zst)"
+  local kind="$1" file="$2"
+  { [[ "$file" =~ $(layout_pattern "$kind") ]] && layout_parse "$file"; } \
+    || die "not a $kind backup file name: $file (expected $(layout_name "$kind" YYYYMMDD_HHMMSS gzip) or .${LAYOUT_SUFFIX[zstd]})"
   [[ -f "$BACKUPS/$file" ]] || die "no $kind backup $file"
 }
 
@@ -493,8 +485,8 @@ cmd_stage() {
 # into a private temporary directory of the container.
 cmd_check_legacy() {
   local file="$1" kind scratch result names
-  kind="${file%%/*}"
-  case "$kind" in sqlite | mysql | config) ;; *) die "not a backup file name: $file" ;; esac
+  layout_parse "$file" || die "not a backup file name: $file"
+  kind="$LAYOUT_KIND"
   restore_source "$kind" "$file"
   decompress -t "$BACKUPS/$file" || die "legacy backup $file fails its decompression test; not restoring it"
   log INFO "Check of legacy backup $file: decompression test passed"
@@ -522,12 +514,12 @@ cmd_check_legacy() {
 }
 
 main() {
-  local command="${1:-all}" dir
+  local command="${1:-all}" dir choices="${LAYOUT_COMPRESSIONS[*]}"
   require_tools gzip zstd tar find date stat sha256sum realpath
   load_config "$BACKUPS/etc/backup.conf"
   load_backup_gid
-  [[ "$(config COMPRESSION)" == gzip || "$(config COMPRESSION)" == zstd ]] \
-    || die "COMPRESSION must be gzip or zstd, not '$(config COMPRESSION)'"
+  [[ -n "${LAYOUT_SUFFIX[$(config COMPRESSION)]+set}" ]] \
+    || die "COMPRESSION must be ${choices// / or }, not '$(config COMPRESSION)'"
   # Runs without the lock (a restore's plan), so it changes nothing in /backups.
   if [[ "$command" == check-legacy ]]; then
     cmd_check_legacy "${2:-}"
@@ -539,7 +531,7 @@ main() {
     hold_lock
   fi
   # One removed by hand comes back as the role makes it: 0750 root:BACKUP_GID.
-  for dir in sqlite mysql config manifests; do
+  for dir in "${LAYOUT_KINDS[@]}" "$LAYOUT_MANIFESTS"; do
     [[ -e "$BACKUPS/$dir" || -L "$BACKUPS/$dir" ]] || install -d -m 0750 -g "$BACKUP_GID" -- "$BACKUPS/$dir"
   done
   cleanup_partials

@@ -38,20 +38,79 @@ seconds() {
   printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100))
 }
 
+# The settings spec (settings.tsv, generated from the environment schema) next to this file.
+SETTINGS_SPEC="${BASH_SOURCE[0]%/*}/settings.tsv"
+readonly SETTINGS_SPEC
+
+# What a spec line allows, for the log: allowed TYPE RULE
+allowed() {
+  case "$1" in
+    int) printf 'a whole number from %s to %s' "${2%..*}" "${2#*..}" ;;
+    enum) printf 'one of %s' "${2//|/ }" ;;
+    relpath) printf 'a relative path without a .. component or control characters' ;;
+    text) printf 'non-empty text without control characters' ;;
+  esac
+}
+
+# True when VALUE is of TYPE under RULE: valid TYPE RULE VALUE
+valid() {
+  local type="$1" rule="$2" value="$3"
+  [[ -n "$value" && ! "$value" =~ [[:cntrl:]] ]] || return 1
+  case "$type" in
+    # At most 10 digits and no leading zero: the comparison stays in bash's 64 bits, and
+    # the value means the same to every reader.
+    int) [[ "$value" =~ ^(0|[1-9][0-9]{0,9})$ ]] && ((value >= ${rule%..*} && value <= ${rule#*..})) ;;
+    enum) [[ "$value" != *'|'* && "|$rule|" == *"|$value|"* ]] ;;
+    relpath) [[ "$value" != /* && ! "/$value/" =~ /\.\./ ]] ;;
+    text) true ;;
+    *) return 1 ;;
+  esac
+}
+
+# A value as the log shows it: control characters escaped, at most 60 characters.
+shown() {
+  local value="${1:0:60}" out="" char i
+  for ((i = 0; i < ${#value}; i++)); do
+    char="${value:i:1}"
+    if [[ "$char" =~ [[:cntrl:]] ]]; then
+      printf -v char '\\x%02x' "'$char"
+    fi
+    out+="$char"
+  done
+  printf '%s' "$out"
+}
+
+# backup.conf against the spec: every listed key present and valid, no other key. The
+# first problem stops the program with one line naming the key, the value and what is
+# allowed, before anything is touched (backup.conf holds no secret).
+check_settings() {
+  local key type rule where="in $PWD/$CONFIG_FILE; nothing was done"
+  local -a keys=()
+  local -A listed=()
+  [[ -r "$SETTINGS_SPEC" ]] || die "cannot read the settings spec $SETTINGS_SPEC"
+  while IFS=$'\t' read -r key type rule; do
+    [[ -z "$key" || "$key" == '#'* ]] && continue
+    listed["$key"]=1
+    keys+=("$key")
+    [[ -n "${CONFIG[$key]+set}" ]] || die "$key is missing ($where); it must be $(allowed "$type" "$rule")"
+    valid "$type" "$rule" "${CONFIG[$key]}" \
+      || die "$key must be $(allowed "$type" "$rule"), not '$(shown "${CONFIG[$key]}")' ($where)"
+  done <"$SETTINGS_SPEC"
+  for key in "${!CONFIG[@]}"; do
+    [[ -n "${listed[$key]+set}" ]] || die "$key is not a setting of backup.conf ($where); the settings are: ${keys[*]}"
+  done
+}
+
 load_settings() {
   [[ -r "$CONFIG_FILE" ]] \
     || die "cannot read $PWD/$CONFIG_FILE: run this from the tracker's deploy directory (e.g. cd /opt/torrust)"
   load_config "$CONFIG_FILE"
+  check_settings
   TRACKER_SERVICE="$(config TRACKER_SERVICE)"
   MODE="$(config MODE)"
   TIMEOUT_SECONDS="$(config TIMEOUT_SECONDS)"
   STOP_TIMEOUT="$(config STOP_TIMEOUT)"
   STOP_SIGNAL="$(config STOP_SIGNAL)"
-  [[ "$MODE" == stop || "$MODE" == online ]] || die "MODE must be stop or online, not '$MODE'"
-  [[ "$TIMEOUT_SECONDS" =~ ^[0-9]+$ && "$STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "TIMEOUT_SECONDS and STOP_TIMEOUT must be numbers"
-  # The schema's list (backup.tracker_stop_signal); the value goes to `docker kill --signal`.
-  [[ "$STOP_SIGNAL" =~ ^SIG(INT|TERM|QUIT|HUP|USR1|USR2)$ ]] \
-    || die "STOP_SIGNAL must be one of SIGINT SIGTERM SIGQUIT SIGHUP SIGUSR1 SIGUSR2, not '${STOP_SIGNAL:0:20}'"
 }
 
 # v2 (the plugin, as on Ubuntu hosts built by the deployer) is preferred; v1 names
