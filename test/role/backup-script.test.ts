@@ -218,6 +218,26 @@ describe('retention (backup.sh prune), age from the stamp in the name', () => {
   });
 });
 
+describe('a restore\'s unpublished safety copy left in the staging directory', () => {
+  // A restore killed after swapping the database in, before publishing its safety copy,
+  // leaves the only copy of the previous database staged; the next run must not delete it.
+  it('is kept as unpublished-safety_<stamp> by the next snapshot, which clears the rest', async () => {
+    configure('gzip');
+    const safety = path.join(backups, '.staging', '20260209_120000');
+    const dead = path.join(backups, '.staging', '20260209_130000');
+    mkdirSync(safety, { recursive: true });
+    mkdirSync(dead, { recursive: true });
+    writeFileSync(path.join(safety, 'database.db'), 'previous database');
+    writeFileSync(path.join(safety, '.restore-safety'), '');
+    writeFileSync(path.join(dead, 'database.db'), 'a dead run\'s snapshot');
+    const result = await run('snapshot');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/WARN: An interrupted restore left its safety copy of the previous database unpublished; kept as .*unpublished-safety_20260209_120000/);
+    expect(readFileSync(path.join(backups, 'unpublished-safety_20260209_120000', 'database.db'), 'utf8')).toBe('previous database');
+    expect(readdirSync(path.join(backups, '.staging'))).toEqual([stampAt(NOW)]);
+  });
+});
+
 describe('finish on a file copied while the tracker was stopped (stop mode)', () => {
   // An unclean stop can leave committed rows in the WAL only; the copy must keep them.
   it('recovers a WAL copied along with the database before checking and compressing it', async () => {

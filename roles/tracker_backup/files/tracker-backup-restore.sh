@@ -26,6 +26,8 @@ export PATH
 
 # shellcheck source=SCRIPTDIR/lib/lib.sh
 source /usr/local/lib/tracker-backup/lib.sh
+# shellcheck source=SCRIPTDIR/lib/layout.sh
+source /usr/local/lib/tracker-backup/layout.sh
 # shellcheck source=SCRIPTDIR/lib/host.sh
 source /usr/local/lib/tracker-backup/host.sh
 # shellcheck source=SCRIPTDIR/lib/store.sh
@@ -241,7 +243,7 @@ prepare_restore() {
   RESTORE_STAGE="$(mktemp -d "$BACKUP_DIR/.restore-XXXXXXXX")" || return 1
   log INFO "Preparing the restore while the tracker runs: decompressing and checking ${files[*]}, archiving the current config as safety backup $SAFETY..."
   run_backup_container stage -e "BACKUP_STAMP=$SAFETY" -- stage "${RESTORE_STAGE##*/}" "${legacy[@]}" "${files[@]}" || return 1
-  mkdir -p -- "$BACKUP_DIR/.staging/$SAFETY" || return 1
+  mkdir -p -- "$BACKUP_DIR/$LAYOUT_STAGING/$SAFETY" || return 1
 }
 
 # The file of KIND (sqlite or config) among the run's selected files, if any.
@@ -268,7 +270,7 @@ install_config() {
 link_safety_copy() {
   local database safety link=true
   database="$(config SQLITE_PATH)"
-  safety="$PWD/$BACKUP_DIR/.staging/$SAFETY/database.db"
+  safety="$PWD/$BACKUP_DIR/$LAYOUT_STAGING/$SAFETY/database.db"
   [[ "$ONLY" != config ]] || link=false
   (
     local name extension
@@ -286,6 +288,8 @@ link_safety_copy() {
         || die "$name$extension was replaced while its safety copy was taken; not using it"
     done
   ) || return 1
+  # From here until it is published, a backup run clearing the staging directory keeps it.
+  : >"$BACKUP_DIR/$LAYOUT_STAGING/$SAFETY/$LAYOUT_SAFETY_MARK" || return 1
   SAFETY_COPY=true
   log INFO "Safety copy of $database taken (published as safety backup $SAFETY once the tracker runs again)"
 }
@@ -305,7 +309,7 @@ install_database() {
 put_back_sqlite() {
   local database safety archive status=0
   database="$(config SQLITE_PATH)"
-  safety="$PWD/$BACKUP_DIR/.staging/$SAFETY/database.db"
+  safety="$PWD/$BACKUP_DIR/$LAYOUT_STAGING/$SAFETY/database.db"
   if [[ "$DATABASE_CHANGED" == true ]]; then
     (
       local name extension
@@ -334,17 +338,17 @@ put_back_sqlite() {
 # with the config archive, as backup SAFETY. Should that fail, the copy is kept, outside
 # the staging directory that the next backup clears.
 publish_safety() {
-  local kept="$BACKUP_DIR/unpublished-safety_$SAFETY"
+  local kept="$BACKUP_DIR/${LAYOUT_UNPUBLISHED_SAFETY}_$SAFETY"
   SAFETY_COPY=false
   log INFO "Publishing safety backup $SAFETY (compress, verify, manifest)..."
   if run_backup_container safety -e "BACKUP_STAMP=$SAFETY" -e BACKUP_PRUNE=no -- finish; then
     log INFO "Safety backup $SAFETY taken"
     return 0
   fi
-  if mv -T -- "$BACKUP_DIR/.staging/$SAFETY" "$kept"; then
+  if mv -T -- "$BACKUP_DIR/$LAYOUT_STAGING/$SAFETY" "$kept"; then
     log ERROR "Safety backup $SAFETY could not be published; the previous database is kept uncompressed in $PWD/$kept"
   else
-    log ERROR "Safety backup $SAFETY could not be published; the previous database is in $PWD/$BACKUP_DIR/.staging/$SAFETY until the next backup"
+    log ERROR "Safety backup $SAFETY could not be published; the previous database is in $PWD/$BACKUP_DIR/$LAYOUT_STAGING/$SAFETY until the next backup"
   fi
   return 1
 }
@@ -401,7 +405,7 @@ on_exit() {
   elif [[ "$DRIVER" == sqlite3 && -n "$SAFETY" && "$CONFIG_CHANGED" == false ]]; then
     # Nothing was changed (or all of it was put back) and no safety copy was taken:
     # what the preparation published or staged goes.
-    rm -rf -- "${BACKUP_DIR:?}/.staging/$SAFETY"
+    rm -rf -- "${BACKUP_DIR:?}/$LAYOUT_STAGING/$SAFETY"
     rm -f -- "$BACKUP_DIR/config/config_$SAFETY.tar.gz" "$BACKUP_DIR/config/config_$SAFETY.tar.zst"
   fi
   [[ -z "$RESTORE_STAGE" ]] || rm -rf -- "$RESTORE_STAGE"

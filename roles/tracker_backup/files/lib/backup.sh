@@ -36,7 +36,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/layout.sh"
 # Overridable so the retention and naming rules can be tested outside a container.
 BACKUPS="${TRACKER_BACKUP_BACKUPS_DIR:-/backups}"
 DATA="${TRACKER_BACKUP_DATA_DIR:-/data}"
-STAGING="$BACKUPS/.staging"
+STAGING="$BACKUPS/$LAYOUT_STAGING"
 readonly BACKUPS DATA STAGING
 CONFIG_REFUSED=false
 BACKUP_GID=0
@@ -170,7 +170,7 @@ cmd_snapshot() {
   [[ "$stamp" =~ ^[0-9]{8}_[0-9]{6}$ ]] || die "BACKUP_STAMP must look like YYYYMMDD_HHMMSS, got: $stamp"
   driver="$(config DATABASE_DRIVER)"
   # A staging directory left behind belongs to a run that died; it is never published.
-  rm -rf "$STAGING"
+  layout_clear_staging "$BACKUPS"
   mkdir -p "$STAGING/$stamp"
   case "$driver" in
     sqlite3) snapshot_sqlite "$STAGING/$stamp" ;;

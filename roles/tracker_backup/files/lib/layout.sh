@@ -60,3 +60,27 @@ layout_iso() {
   local s="$1"
   printf '%s-%s-%sT%s:%s:%sZ' "${s:0:4}" "${s:4:2}" "${s:6:2}" "${s:9:2}" "${s:11:2}" "${s:13:2}"
 }
+
+# A run stages its snapshot in <store>/.staging/<stamp>/ until it is published. A restore
+# keeps the safety copy of the database it replaces there too, marked with
+# LAYOUT_SAFETY_MARK, until the tracker runs again and the copy is published.
+readonly LAYOUT_STAGING=.staging
+readonly LAYOUT_SAFETY_MARK=.restore-safety
+readonly LAYOUT_UNPUBLISHED_SAFETY=unpublished-safety
+
+# Clears what a dead run left staged, except a restore's safety copy: a restore killed
+# between swapping the database and publishing the copy leaves there the only copy of the
+# previous state, so it is moved to <store>/unpublished-safety_<stamp>/ (where a restore
+# that cannot publish it keeps it too) and said in the log. Usage: layout_clear_staging STORE
+layout_clear_staging() {
+  local store="$1" dir kept
+  for dir in "$store/$LAYOUT_STAGING"/*/; do
+    dir="${dir%/}"
+    [[ -f "$dir/$LAYOUT_SAFETY_MARK" && ! -L "$dir" ]] || continue
+    kept="$store/${LAYOUT_UNPUBLISHED_SAFETY}_${dir##*/}"
+    if mv -T -- "$dir" "$kept"; then
+      log WARN "An interrupted restore left its safety copy of the previous database unpublished; kept as $kept"
+    fi
+  done
+  rm -rf -- "${store:?}/$LAYOUT_STAGING"
+}

@@ -47,7 +47,7 @@ write_status() {
 # (a -wal leading to a root-only file, say) would have root copy that file into the
 # backup, so only regular files are copied.
 copy_sqlite() {
-  local source staged="$BACKUP_DIR/.staging/$STAMP" extension file
+  local source staged="$BACKUP_DIR/$LAYOUT_STAGING/$STAMP" extension file
   source="$(config SQLITE_PATH)"
   [[ -e "$source" || -L "$source" ]] || { log ERROR "SQLite database not found at $PWD/$source"; return 1; }
   for extension in "" -journal -wal; do
@@ -57,7 +57,7 @@ copy_sqlite() {
       return 1
     fi
   done
-  rm -rf "$BACKUP_DIR/.staging"
+  layout_clear_staging "$BACKUP_DIR"
   mkdir -p "$staged"
   for extension in "" -journal -wal; do
     [[ -z "$extension" || -e "$source$extension" || -L "$source$extension" ]] || continue
@@ -89,7 +89,7 @@ on_exit() {
       # A container killed outright cannot clean up after itself; nothing half-written
       # stays behind, even under a hidden name.
       find "$BACKUP_DIR" -maxdepth 2 -name '.*.partial' -type f -delete 2>/dev/null || true
-      rm -rf "${BACKUP_DIR:?}/.staging"
+      layout_clear_staging "$BACKUP_DIR"
       RESULT=failed
     fi
   fi
