@@ -3,7 +3,8 @@
 # cli.sh: the CLI's start-up cost (P5: validate and render take at most 0.5 s of wall time),
 # as medians over several runs, each with its ratio to `node -e 0` measured in the same
 # run: the compiled CLI (dist/), the same through `npx tracker-backup` (npm's own start-up
-# added), and the `npm run` aliases' way (tsx compiling src/ on every start).
+# added), and the `npm run` aliases' way (tsx compiling src/ on every start); then one
+# `ansible-galaxy collection install` of the built collection against ansible-galaxy's start-up.
 #
 # Usage: bench/cli.sh [RUNS]   (default 9)
 # Needs: npm ci done (it builds dist/ through `prepare`; `npm run build` after edits).
@@ -64,6 +65,25 @@ main() {
     esac
     printf '| `%s` | %s | %s | %s |\n' "$label" "$ms" "$(ratio "$ms" "$base")" "$verdict"
   done
+  collection_install "$runs"
+}
+
+# The collection as an Ansible user installs it: one `ansible-galaxy collection install` of
+# the built tarball into an empty path, against ansible-galaxy's own start-up.
+collection_install() {
+  local runs="$1" tarball base ms i
+  local -a times=()
+  tarball="$(scripts/collection.sh build "$WORK/collection" 2>/dev/null)"
+  base="$(median_ms "$runs" ansible-galaxy --version)"
+  for ((i = 0; i < runs; i++)); do
+    rm -rf "$WORK/collections"
+    times+=("$(wall_ms ansible-galaxy collection install -p "$WORK/collections" "$tarball")")
+  done
+  ms="$(median "${times[@]}")"
+  printf '\n## Collection install (bench/cli.sh %s)\n\n' "$runs"
+  printf '| command | median (ms) | ÷ `ansible-galaxy --version` |\n|---|---|---|\n'
+  printf '| `ansible-galaxy --version` | %s | 1.00 |\n' "$base"
+  printf '| `ansible-galaxy collection install -p $TMP/collections %s` | %s | %s |\n' "$(basename "$tarball")" "$ms" "$(ratio "$ms" "$base")"
 }
 
 main "$@"
