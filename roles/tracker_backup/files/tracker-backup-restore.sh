@@ -79,13 +79,28 @@ parse_args() {
   [[ "$ONLY" == all || "$ONLY" == database || "$ONLY" == config ]] || { log ERROR "--only takes database or config"; exit 2; }
 }
 
-# The database backup's name without its compression suffix (.gz or .zst).
-database_base() {
-  local stamp="$1"
-  case "$DRIVER" in
-    sqlite3) printf 'sqlite/sqlite_%s.db' "$stamp" ;;
-    mysql) printf 'mysql/mysql_%s.sql' "$stamp" ;;
-    *) die "unknown DATABASE_DRIVER: $DRIVER" ;;
+# The kind of the database's backups (layout.sh: sqlite or mysql).
+database_kind() {
+  [[ -n "$DRIVER" && -n "${LAYOUT_DRIVER_KIND[$DRIVER]+set}" ]] || die "unknown DATABASE_DRIVER: $DRIVER"
+  printf '%s' "${LAYOUT_DRIVER_KIND[$DRIVER]}"
+}
+
+# Every name a backup of KIND taken at STAMP may have, one a line, one per compression in
+# layout.sh's order. Usage: names_of KIND STAMP
+names_of() {
+  local compression
+  for compression in "${LAYOUT_COMPRESSIONS[@]}"; do
+    layout_name "$1" "$2" "$compression"
+    printf '\n'
+  done
+}
+
+# Whether --only selects backups of KIND.
+wanted() {
+  case "$ONLY" in
+    database) [[ "$1" != config ]] ;;
+    config) [[ "$1" == config ]] ;;
+    *) return 0 ;;
   esac
 }
 
@@ -96,30 +111,27 @@ is_legacy() {
 }
 
 # The files of a run that --only selects, as listed in its manifest, or for a legacy run
-# the regular files of its stamp's names (the .gz one first, if both are there).
+# the regular files of its stamp's names (the first compression's, if there are several).
 selected_files() {
-  local stamp="$1" manifest="$BACKUP_DIR/manifests/manifest_$1.sha256" path database
-  database="$(database_base "$stamp")"
+  local stamp="$1" manifest="$BACKUP_DIR/manifests/manifest_$1.sha256" path kind database
+  database="$(database_kind)"
   if is_legacy "$stamp"; then
-    for path in "$database.gz" "$database.zst"; do
-      if [[ "$ONLY" != config && -f "$BACKUP_DIR/$path" && ! -L "$BACKUP_DIR/$path" ]]; then
-        printf '%s\n' "$path"
-        break
-      fi
-    done
-    for path in "config/config_$stamp.tar.gz" "config/config_$stamp.tar.zst"; do
-      if [[ "$ONLY" != database && -f "$BACKUP_DIR/$path" && ! -L "$BACKUP_DIR/$path" ]]; then
-        printf '%s\n' "$path"
-        break
-      fi
+    for kind in "$database" config; do
+      wanted "$kind" || continue
+      while IFS= read -r path; do
+        if [[ -f "$BACKUP_DIR/$path" && ! -L "$BACKUP_DIR/$path" ]]; then
+          printf '%s\n' "$path"
+          break
+        fi
+      done < <(names_of "$kind" "$stamp")
     done
     return 0
   fi
   while read -r _ path; do
-    case "$path" in
-      "$database.gz" | "$database.zst") [[ "$ONLY" == config ]] || printf '%s\n' "$path" ;;
-      "config/config_$stamp.tar.gz" | "config/config_$stamp.tar.zst") [[ "$ONLY" == database ]] || printf '%s\n' "$path" ;;
-    esac
+    if layout_parse "$path" && [[ "$LAYOUT_STAMP_OF" == "$stamp" ]] \
+      && [[ "$LAYOUT_KIND" == "$database" || "$LAYOUT_KIND" == config ]] && wanted "$LAYOUT_KIND"; then
+      printf '%s\n' "$path"
+    fi
   done <"$manifest"
 }
 
@@ -127,7 +139,7 @@ selected_files() {
 known_stamps() {
   {
     find "$BACKUP_DIR/manifests" -maxdepth 1 -type f -name 'manifest_*.sha256' -printf '%f\n'
-    find "$BACKUP_DIR/sqlite" "$BACKUP_DIR/mysql" "$BACKUP_DIR/config" -maxdepth 1 -type f -printf '%f\n'
+    find "${LAYOUT_KINDS[@]/#/$BACKUP_DIR/}" -maxdepth 1 -type f -printf '%f\n'
   } 2>/dev/null | sed -nE 's/^[a-z]+_([0-9]{8}_[0-9]{6})\..*$/\1/p' | LC_ALL=C sort -ru
 }
 
@@ -308,6 +320,7 @@ install_database() {
 # the safety archive taken before any file was replaced.
 put_back_sqlite() {
   local database safety archive status=0
+  local -a archives=()
   database="$(config SQLITE_PATH)"
   safety="$PWD/$BACKUP_DIR/$LAYOUT_STAGING/$SAFETY/database.db"
   if [[ "$DATABASE_CHANGED" == true ]]; then
@@ -326,9 +339,10 @@ put_back_sqlite() {
     ) || status=1
   fi
   if [[ "$CONFIG_CHANGED" == true ]]; then
-    for archive in "$BACKUP_DIR/config/config_$SAFETY.tar.gz" "$BACKUP_DIR/config/config_$SAFETY.tar.zst"; do
-      [[ -f "$archive" ]] || continue
-      run_backup_container restore -v "$PWD:/restore" -- restore-config "${archive#"$BACKUP_DIR/"}" || status=1
+    mapfile -t archives < <(names_of config "$SAFETY")
+    for archive in "${archives[@]}"; do
+      [[ -f "$BACKUP_DIR/$archive" ]] || continue
+      run_backup_container restore -v "$PWD:/restore" -- restore-config "$archive" || status=1
     done
   fi
   return "$status"
@@ -376,6 +390,7 @@ restore_json() {
 
 on_exit() {
   local code=$?
+  local -a archives=()
   trap - EXIT INT TERM
   end_step
   if [[ "$PHASE" == restoring && "$DRIVER" == mysql && -n "$SAFETY" ]]; then
@@ -406,7 +421,8 @@ on_exit() {
     # Nothing was changed (or all of it was put back) and no safety copy was taken:
     # what the preparation published or staged goes.
     rm -rf -- "${BACKUP_DIR:?}/$LAYOUT_STAGING/$SAFETY"
-    rm -f -- "$BACKUP_DIR/config/config_$SAFETY.tar.gz" "$BACKUP_DIR/config/config_$SAFETY.tar.zst"
+    mapfile -t archives < <(names_of config "$SAFETY")
+    rm -f -- "${archives[@]/#/$BACKUP_DIR/}"
   fi
   [[ -z "$RESTORE_STAGE" ]] || rm -rf -- "$RESTORE_STAGE"
   printf '[%s] Restore completed (exit code: %d)\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$code"
