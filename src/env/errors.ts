@@ -1,7 +1,6 @@
 // Turning validation failures into lines an operator can act on: the JSON path first,
 // then what was wrong, then a valid example, one line per problem, all of them at once.
-import type { z } from 'zod';
-import { exampleOf, jsonSchemaOf, keysOf, schemaAt, type JsonNode } from './describe.js';
+// No zod here: the CLI loads this for every error it prints, --version and --help included.
 
 export interface EnvIssue {
   path: string;
@@ -78,45 +77,4 @@ export function closest(word: string, candidates: readonly string[]): string | u
     }
   }
   return best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let value = data;
-  for (const key of path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
-  return value;
-}
-
-/** Past this, a whole-section example buries the message; the example file has it all. */
-const EXAMPLE_MAX = 160;
-
-function exampleText(node: JsonNode | undefined): string | undefined {
-  if (!node) return undefined;
-  const example = exampleOf(node);
-  if (example === undefined) return undefined;
-  const text = JSON.stringify(example);
-  return text.length <= EXAMPLE_MAX ? text : 'see envs/example.json and docs/environment.md';
-}
-
-/** One EnvIssue per zod issue; unknown keys get one issue each, with a "did you mean". */
-export function issuesFromZod(error: z.ZodError, schema: z.ZodType, data: unknown): EnvIssue[] {
-  const root = jsonSchemaOf(schema);
-  const out: EnvIssue[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      const parent = schemaAt(root, issue.path, data);
-      const known = keysOf(parent, valueAt(data, issue.path));
-      for (const key of issue.keys) {
-        const guess = closest(key, known);
-        out.push({
-          path: formatPath([...issue.path, key]),
-          message: `unknown key${guess ? `; did you mean "${guess}"?` : ''} (allowed here: ${known.join(', ')})`,
-        });
-      }
-      continue;
-    }
-    const value = valueAt(data, issue.path);
-    const message = value === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message;
-    out.push({ path: formatPath(issue.path), message, example: exampleText(schemaAt(root, issue.path, data)) });
-  }
-  return out;
 }

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { duplicateKeys, MAX_DEPTH, nestingDepth } from './duplicates.js';
-import { EnvError, formatPath, issuesFromZod, type EnvIssue } from './errors.js';
+import { EnvError, formatPath, type EnvIssue } from './errors.js';
+import { issuesFromZod } from './zod-issues.js';
 import { crossFieldIssues } from './rules.js';
 import { resolveSecrets } from './secrets.js';
 import { envSchema, type EnvFile } from './schema.js';

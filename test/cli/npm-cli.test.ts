@@ -111,7 +111,7 @@ describe('the compiled CLI', () => {
     expect(existsSync(path.join(project, 'build/my-deployment/ansible/site.yml'))).toBe(true);
   });
 
-  it('loads only what a command needs: validate neither the renderer (eta, yaml) nor execa, render no execa', async () => {
+  it('loads only what a command needs: --version nothing, validate neither the renderer (eta, yaml) nor execa, render no execa', async () => {
     const hook = pathToFileURL(path.join(ROOT, 'test/fixtures/log-packages.mjs')).href;
     const register = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(hook)});`;
     const packages = async (args: string[]) => {
@@ -119,6 +119,7 @@ describe('the compiled CLI', () => {
       expect(run.exitCode).toBe(0);
       return [...new Set(run.stderr.match(/(?<=^loaded package ).*$/gm) ?? [])].sort();
     };
+    expect(await packages(['--version'])).toEqual([]);
     expect(await packages(['validate', '--env', 'example'])).toEqual(['zod']);
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'tb-npm-out-')), 'ansible');
     expect(await packages(['render', '--env', 'example', '--out', out])).toEqual(['eta', 'yaml', 'zod']);
