@@ -15,11 +15,12 @@ readonly EXIT_BUSY=75
 readonly START_WAIT_SECONDS=60
 
 COMPOSE=()
+# Set by load_settings from backup.conf, where every one is required (settings.tsv).
 TRACKER_SERVICE=""
-MODE=stop
-TIMEOUT_SECONDS=3600
-STOP_TIMEOUT=10
-STOP_SIGNAL=SIGINT
+MODE=""
+TIMEOUT_SECONDS=""
+STOP_TIMEOUT=""
+STOP_SIGNAL=""
 STAMP=""
 TRACKER_STOPPED=false
 STOPPED_AT_MS=0
