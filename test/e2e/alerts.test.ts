@@ -29,6 +29,7 @@ http.server.ThreadingHTTPServer(("0.0.0.0", 8080), Ping).serve_forever()
 
 let sandbox: Sandbox | undefined;
 let provisionOutput = '';
+let alertsEnv = '';
 
 function target(): Sandbox {
   if (!sandbox) throw new Error('sandbox was not created');
@@ -53,14 +54,15 @@ const sample = (text: string, name: string) => text.split('\n').find((l) => l.st
 
 beforeAll(async () => {
   sandbox = await sandboxUp('alerts');
-  // The target image has python3 (Ansible needs it); the receiver runs on the same default
-  // bridge network as the target, reached by its address.
-  await execa('docker', ['run', '-d', '--name', RECEIVER, '--entrypoint', 'python3', 'tracker-backup-sandbox/target:bookworm', '-c', RECEIVER_PY]);
+  // The target's own image has python3 (Ansible needs it); the receiver runs on the same
+  // default bridge network as the target, reached by its address.
+  const image = (await execa('docker', ['inspect', '-f', '{{.Config.Image}}', `tbsandbox-${target().name}`])).stdout.trim();
+  await execa('docker', ['run', '-d', '--name', RECEIVER, '--entrypoint', 'python3', image, '-c', RECEIVER_PY]);
   const ip = (await execa('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', RECEIVER])).stdout.trim();
-  const env = envVariant(target(), 'alerts', (e) => {
+  alertsEnv = envVariant(target(), 'alerts', (e) => {
     e.backup.alerts = { ping_url: `http://${ip}:8080/ping/${KEY}` };
   });
-  const run = await cli(['provision', '--env', env], target());
+  const run = await cli(['provision', '--env', alertsEnv], target());
   provisionOutput = run.stdout + run.stderr;
   if (run.exitCode !== 0) throw new Error('provision failed');
   // node_exporter's package creates it; the role never does.
@@ -77,6 +79,13 @@ describe('the ping URL on the host', () => {
     const file = await onTarget(target(), 'stat -c "%a %U %G" storage/backup/etc/ping-url; grep -c "" storage/backup/etc/ping-url; grep -rl ping/ storage/backup/etc/backup.conf || true');
     expect(file.stdout.split('\n')).toEqual(['600 root root', '1']);
     expect(provisionOutput).not.toContain(KEY);
+  });
+
+  it('a second provision reports changed=0 and still never shows it', async () => {
+    const run = await cli(['provision', '--env', alertsEnv], target());
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/hosts: 1, changed: 0, failed: 0/);
+    expect(run.stdout + run.stderr).not.toContain(KEY);
   });
 });
 
@@ -132,6 +141,7 @@ describe('a run with alerts and metrics', () => {
     expect(log).toMatch(/^\[[-0-9 :]+\] WARN: alert ping \(start\) failed after 2 attempts: .*; the backup's result is unchanged$/m);
     expect(log).toMatch(/^\[[-0-9 :]+\] WARN: alert ping \(success\) failed after 2 attempts: .*$/m);
     expect(log).not.toContain(KEY);
+    process.stdout.write(`alerts e2e: unreachable receiver:\n${log}\n`);
     expect((await lastStatus(target())).result).toBe('success');
   });
 });

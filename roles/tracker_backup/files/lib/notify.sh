@@ -17,6 +17,8 @@ notify() {
 # temp file (the body of the last ping), and <url>/start is pinged.
 notify_start() {
   [[ -f "$PING_URL_FILE" ]] || return 0
+  # With the lock held, a log left here is from a run killed outright (SIGKILL).
+  rm -f -- "$BACKUP_DIR"/etc/.run-log.*
   NOTIFY_LOG="$(mktemp "$BACKUP_DIR/etc/.run-log.XXXXXX")"
   exec {NOTIFY_STDOUT}>&1 {NOTIFY_STDERR}>&2
   exec > >(tee -a -- "$NOTIFY_LOG" >&"$NOTIFY_STDOUT")
@@ -26,11 +28,13 @@ notify_start() {
   notify start
 }
 
-# Writes the metrics and sends the last ping. A run refused by the lock is another run's
-# business: it neither pings nor touches the metrics. Usage: notify_finish EXIT_CODE
+# Sends the last ping and, for a run that held the lock (the one status.json describes),
+# writes the metrics. A run refused by the lock is another run's business: it does neither.
+# A run that failed before taking the lock pings /fail. Usage: notify_finish EXIT_CODE
 notify_finish() {
-  local code="$1" pid
+  local code="$1" pid metrics_dir=""
   [[ "$RESULT" != busy ]] || return 0
+  [[ "$LOCK_HELD" != true ]] || metrics_dir="${CONFIG[METRICS_DIR]:-}"
   if ((${#NOTIFY_TEES[@]} > 0)); then
     # Closing the pipes and waiting for tee puts every line the run printed in the file.
     exec 1>&"$NOTIFY_STDOUT" 2>&"$NOTIFY_STDERR"
@@ -39,6 +43,6 @@ notify_finish() {
     done
   fi
   notify finish --code "$code" ${NOTIFY_LOG:+--log "$NOTIFY_LOG"} \
-    ${CONFIG[METRICS_DIR]:+--metrics-dir "${CONFIG[METRICS_DIR]}"} <<<"$STATUS_JSON"
+    ${metrics_dir:+--metrics-dir "$metrics_dir"} <<<"$STATUS_JSON"
   [[ -z "$NOTIFY_LOG" ]] || rm -f -- "$NOTIFY_LOG"
 }
