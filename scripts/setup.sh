@@ -9,6 +9,7 @@ readonly APT_PACKAGES=(
   ansible ansible-lint yamllint shellcheck python3-ansible-runner
   docker.io docker-compose debootstrap
   sqlite3 mariadb-client openssh-client file gzip tar jq ca-certificates git
+  prometheus
 )
 
 log() {

@@ -52,6 +52,7 @@ readonly V2_FILES=(
   test/e2e/deploy-user.test.ts
   test/e2e/deployer-layout.test.ts
   test/e2e/ansible-native.test.ts
+  test/e2e/alerts.test.ts
 )
 
 # vitest's own counts, read from its JSON report. Usage: vitest_project LABEL PROJECT [FILE...]

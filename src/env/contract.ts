@@ -76,6 +76,15 @@ const ENTRIES: readonly Entry[] = [
     description: "The MySQL user's password (text or a !vault value); kept in a 0600 file on the host, never on a command line.",
   },
   { variable: 'tracker_backup_config_paths', field: 'backup.config_paths' },
+  {
+    variable: 'tracker_backup_alerts_ping_url',
+    field: 'backup.alerts.ping_url',
+    roleDefault: { value: '' },
+    raw: true,
+    description:
+      'A healthchecks.io-style ping URL (text or a !vault value): <url>/start, <url> on success, <url>/fail on failure, the log tail in the body. Kept in a 0600 file on the host, never on a command line. Empty: no pings.',
+  },
+  { variable: 'tracker_backup_metrics_textfile_dir', field: 'backup.metrics.textfile_dir', conf: { key: 'METRICS_DIR', type: 'text' } },
   { variable: 'tracker_backup_image', field: 'backup.image', roleDefault: { value: '' } },
   {
     variable: 'tracker_backup_run_initial',

@@ -244,6 +244,28 @@ export const backupSchema = z.strictObject({
       example: ['database_network'],
     },
   ).optional(),
+  alerts: doc(
+    z.strictObject({
+      ping_url: secret(
+        'A healthchecks.io-style ping URL (http or https). Each run POSTs to <url>/start when it starts, to <url> when it succeeds and to <url>/fail when it fails or its off-site copy fails, with the run\'s last log lines (at most 10 kB) as the body. It often holds a secret key, so it is kept like a password: a 0600 file on the host, never in argv or logs.',
+        'https://hc-ping.com/your-uuid',
+      ),
+    }),
+    { description: 'Failure alerts (docs/monitoring.md). Default: none.', example: { ping_url: 'https://hc-ping.com/your-uuid' } },
+  ).optional(),
+  metrics: doc(
+    z.strictObject({
+      textfile_dir: doc(
+        plain(/^\/(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/+-]*$/, 'an absolute path without "..", made of letters, digits and "._/+-" only', 4096),
+        {
+          description:
+            'Default "/var/lib/prometheus/node-exporter" (node_exporter\'s textfile directory on Debian and Ubuntu). After every run tracker_backup.prom is written there, atomically, if the directory exists; it is never created, so hosts without node_exporter get nothing.',
+          example: '/var/lib/prometheus/node-exporter',
+        },
+      ).default('/var/lib/prometheus/node-exporter'),
+    }),
+    { description: 'Prometheus metrics for node_exporter\'s textfile collector (docs/monitoring.md).', example: { textfile_dir: '/var/lib/prometheus/node-exporter' } },
+  ).default({ textfile_dir: '/var/lib/prometheus/node-exporter' }),
   image: doc(plain(/^[a-z0-9][a-z0-9._/:@-]*$/, 'a Docker image reference'), {
     description: 'Use this backup image instead of building the bundled one on the host. Default: build.',
     example: 'registry.example.org/tracker-backup:1.0',

@@ -41,6 +41,7 @@ export function roleVars(env: EnvFile): RoleVars {
   set('backup.tracker_stop_timeout', backup.tracker_stop_timeout);
   // The deployer puts mysql on database_network; the backup must reach it there.
   set('backup.compose_networks', backup.compose_networks ?? (database.driver === 'mysql' ? ['database_network'] : []));
+  set('backup.metrics.textfile_dir', backup.metrics.textfile_dir);
   if (env.backup) {
     const cron = checkCron(env.backup.schedule);
     // The schema has already refused schedules checkCron rejects.
@@ -57,5 +58,7 @@ export function roleVars(env: EnvFile): RoleVars {
     set('tracker.core.database.username', database.username);
     secrets[roleVariable('tracker.core.database.password')] = database.password;
   }
+  // Its path is the check's key: kept like the password, out of the plain vars file.
+  if (env.backup?.alerts) secrets[roleVariable('backup.alerts.ping_url')] = env.backup.alerts.ping_url;
   return { vars, secrets };
 }

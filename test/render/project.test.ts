@@ -62,6 +62,18 @@ describe('roleVars maps the environment to the role one name to one name', () =>
     expect(JSON.stringify(vars)).not.toContain('secure_password');
     expect(secrets).toEqual({ tracker_backup_mysql_password: 'secure_password' });
   });
+
+  it('keeps the alert ping URL (its path is the check\'s key) in the secrets, and passes the metrics directory', () => {
+    const url = 'https://hc-ping.com/0a1b2c3d-secret';
+    const env = withValue(withValue(exampleEnv(), 'backup.alerts', { ping_url: url }), 'backup.metrics', { textfile_dir: '/srv/textfile' });
+    const { vars, secrets } = roleVars(parseEnv('e.json', JSON.stringify(env)));
+    expect(JSON.stringify(vars)).not.toContain('0a1b2c3d');
+    expect(secrets).toEqual({ tracker_backup_alerts_ping_url: url });
+    expect(vars.tracker_backup_metrics_textfile_dir).toBe('/srv/textfile');
+    const none = roleVars(parseEnv('e.json', JSON.stringify(exampleEnv())));
+    expect(none.secrets).toEqual({});
+    expect(none.vars.tracker_backup_metrics_textfile_dir).toBe('/var/lib/prometheus/node-exporter');
+  });
 });
 
 describe('renderProject', () => {

@@ -32,6 +32,7 @@ const CONF: Record<string, string> = {
   TIMEOUT_SECONDS: '3600',
   STOP_TIMEOUT: '10',
   STOP_SIGNAL: 'SIGINT',
+  METRICS_DIR: '/nonexistent/metrics',
   BACKUP_GID: '0',
 };
 

@@ -97,6 +97,7 @@ on_exit() {
   # replace_file has logged why; the backup's own outcome stands.
   [[ "$LOCK_HELD" != true ]] || write_status || true
   printf '[%s] Backup maintenance completed (exit code: %d)\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$code"
+  notify_finish "$code"
   [[ "$JSON" != true ]] || printf '{\n  "schema": "tracker-backup.run.v1",%s' "${STATUS_JSON#\{}" >&3
   exit "$code"
 }
@@ -111,6 +112,7 @@ cmd_run() {
   require_tools docker flock timeout
   load_settings
   acquire_lock
+  notify_start
   detect_compose
   remove_leftover_containers
   start_tracker_left_stopped
