@@ -71,8 +71,10 @@ describe('the role on a real ansible-playbook run', () => {
     // A hand-edited vars file: the schema would never produce this value.
     const varsFile = path.join(project, 'group_vars/env_my_deployment/tracker_backup.yml');
     writeFileSync(varsFile, readFileSync(varsFile, 'utf8').replace('tracker_backup_database_driver: sqlite3', 'tracker_backup_database_driver: postgres'));
-    const result = await runPlaybook({ projectDir: project, phase: 'release', check: false, color: false });
+    let output = '';
+    const result = await runPlaybook({ projectDir: project, phase: 'release', check: false, color: false, output: (text) => (output += text) });
     expect(result.exitCode).not.toBe(0);
+    expect(output).toContain('value of tracker_backup_database_driver must be one of: sqlite3, mysql, got: postgres');
     expect(result.stats?.hosts.local).toMatchObject({ failures: 1, changed: 0 });
     expect(existsSync(path.join(deployDir, 'storage'))).toBe(false);
   });
@@ -104,7 +106,7 @@ describe('the role on a real ansible-playbook run', () => {
   it('reports per-host stats through the callback (run phase with backups disabled changes nothing)', async () => {
     const deployDir = mkdtempSync(path.join(tmpdir(), 'tb-deploy-'));
     const project = await localProject(withValue(exampleEnv(), 'backup.enabled', false), deployDir);
-    const result = await runPlaybook({ projectDir: project, phase: 'run', check: false, color: false });
+    const result = await runPlaybook({ projectDir: project, phase: 'run', check: false, color: false, output: () => undefined });
     expect(result.exitCode).toBe(0);
     expect(result.stats?.hosts.local).toMatchObject({ failures: 0, changed: 0, unreachable: 0 });
     expect(result.stats?.hosts.local?.ok).toBeGreaterThan(0);
