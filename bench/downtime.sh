@@ -147,14 +147,10 @@ bench_size() {
 }
 
 main() {
-  local env size
+  local size
   local -a sizes=("$@")
   ((${#sizes[@]} > 0)) || sizes=(10 1000)
-  say "bringing up sandbox target $NAME"
-  env="$(sandbox_up "$NAME")"
-  DEPLOY="$(deploy_dir_of "$env")"
-  say "provisioning it"
-  cli provision --env "$env" --out "$WORK/ansible" || die "provision failed"
+  provisioned_target "$NAME"
   printf '## Downtime and throughput (bench/downtime.sh %s)\n\n%s\n' "${sizes[*]}" "$(machine)"
   if [[ -n "${BENCH_HOST_SH:-}" ]]; then
     [[ -f "$BENCH_HOST_SH" ]] || die "BENCH_HOST_SH: no file $BENCH_HOST_SH"

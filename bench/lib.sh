@@ -78,6 +78,18 @@ sandbox_up() {
   TRACKER_BACKUP_ENV_DIR="$WORK/envs" "$REPO_ROOT/scripts/sandbox.sh" up "$name" "$@" 2>/dev/null | tail -n 1
 }
 
+# provisioned_target NAME: a new sandbox target NAME, provisioned by the tool; sets DEPLOY to
+# its deploy directory on this machine.
+provisioned_target() {
+  local env
+  say "bringing up sandbox target $1"
+  env="$(sandbox_up "$1")"
+  # shellcheck disable=SC2034 # read by the bench scripts that source this file
+  DEPLOY="$(deploy_dir_of "$env")"
+  say "provisioning it"
+  cli provision --env "$env" --out "$WORK/ansible" || die "provision failed"
+}
+
 sandbox_down() {
   "$REPO_ROOT/scripts/sandbox.sh" down "$1" >/dev/null 2>&1 || true
 }

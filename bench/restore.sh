@@ -96,14 +96,10 @@ bench_size() {
 }
 
 main() {
-  local env size
+  local size
   local -a sizes=("$@")
   ((${#sizes[@]} > 0)) || sizes=(10 1000)
-  say "bringing up sandbox target $NAME"
-  env="$(sandbox_up "$NAME")"
-  DEPLOY="$(deploy_dir_of "$env")"
-  say "provisioning it"
-  cli provision --env "$env" --out "$WORK/ansible" || die "provision failed"
+  provisioned_target "$NAME"
   printf '## Restore downtime (bench/restore.sh %s)\n\n%s\n' "${sizes[*]}" "$(machine)"
   printf 'Restore script: sha256 %s.\n' "$(on_target "$NAME" 'sha256sum /usr/local/bin/tracker-backup-restore.sh' | cut -c1-16)"
   for size in "${sizes[@]}"; do
