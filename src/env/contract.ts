@@ -145,11 +145,11 @@ const ENTRIES: readonly Entry[] = [
 
 /** backup.conf keys the role computes on the host rather than taking from a variable. */
 const COMPUTED_CONF: readonly { key: string; variable: string; type: 'int' | 'text'; rule: string }[] = [
-  // The numeric id of tracker_backup_group, looked up on the host (tasks/storage.yml).
-  { key: 'BACKUP_GID', variable: 'tracker_backup_gid', type: 'int', rule: '0..4294967294' },
   // The name off-site snapshots are filed under (restic --host): the inventory host,
   // which stays the same on a rebuilt machine, unlike the container's host name.
   { key: 'OFFSITE_HOST', variable: 'inventory_hostname', type: 'text', rule: '-' },
+  // The numeric id of tracker_backup_group, looked up on the host (tasks/storage.yml).
+  { key: 'BACKUP_GID', variable: 'tracker_backup_gid', type: 'int', rule: '0..4294967294' },
 ];
 
 export interface ConfSpec {

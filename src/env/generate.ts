@@ -17,6 +17,8 @@ export function exampleEnv(): Record<string, unknown> {
   // The example is an SQLite deployment, and database_network exists only where the
   // deployer runs MySQL: a compose run would fail on a network the project lacks.
   delete (example.backup as Record<string, unknown>).compose_networks;
+  // An off-site repository of the example's would be one nobody can reach (docs/offsite.md has one).
+  delete (example.backup as Record<string, unknown>).offsite;
   // instance and instances exclude each other; the example shows the one-host form
   // (docs/environment.md shows instances).
   delete example.instances;

@@ -33,6 +33,12 @@ const CONF: Record<string, string> = {
   STOP_TIMEOUT: '10',
   STOP_SIGNAL: 'SIGINT',
   BACKUP_GID: '0',
+  OFFSITE_KEEP_DAILY: '7',
+  OFFSITE_KEEP_WEEKLY: '4',
+  OFFSITE_KEEP_MONTHLY: '6',
+  OFFSITE_CHECK_EVERY_DAYS: '7',
+  OFFSITE_CHECK_SUBSET: '5%',
+  OFFSITE_HOST: 'tracker-host',
 };
 
 let root: string;
