@@ -390,7 +390,8 @@ restic_run() {
     export RESTIC_REPOSITORY_FILE="$OFFSITE/repository" RESTIC_PASSWORD_FILE="$OFFSITE/password"
     exec restic --no-cache "$@"
   ) 2>"$errors" || status=$?
-  OFFSITE_ERROR="$(grep -v '^\s*$' "$errors" | tail -n 1 | tr -d '\r' | cut -c 1-300)" || true
+  # restic's "Fatal:" line says what went wrong; what follows it is advice.
+  OFFSITE_ERROR="$({ grep -m 1 '^Fatal:' "$errors" || grep -v '^\s*$' "$errors" | tail -n 1; } | tr -d '\r' | cut -c 1-300)" || true
   rm -f -- "$errors"
   return "$status"
 }
@@ -412,7 +413,7 @@ ssh_setup() {
 # is an error, never a reason to make another.
 open_repository() {
   restic_run cat config >/dev/null && return 0
-  if [[ "$OFFSITE_ERROR" =~ (Is\ there\ a\ repository|unable\ to\ open\ config\ file|repository\ does\ not\ exist) && ! "$OFFSITE_ERROR" =~ wrong\ password ]]; then
+  if [[ "$OFFSITE_ERROR" =~ (unable\ to\ open\ config\ file|repository\ does\ not\ exist).*(no\ such\ file|not\ found|does\ not\ exist|404) ]]; then
     log INFO "Off-site repository not found; initialising it"
     restic_run init >/dev/null || return 1
     return 0
