@@ -92,10 +92,11 @@ beforeAll(async () => {
   const context = path.join(work, 'image');
   cpSync(path.join(ROOT, 'roles/tracker_backup/files/lib'), context, { recursive: true });
   for (const file of readdirSync(context)) if (file.endsWith('.sh')) chmodSync(path.join(context, file), 0o755);
-  for (const [tag, dir] of [
+  const images: [string, string][] = [
     [IMAGE, context],
     [REST_IMAGE, path.join(ROOT, 'sandbox/offsite')],
-  ]) {
+  ];
+  for (const [tag, dir] of images) {
     const build = await docker('build', '-q', '-t', tag, dir);
     expect(build.exitCode, build.stderr).toBe(0);
   }
