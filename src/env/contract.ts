@@ -91,7 +91,7 @@ const ENTRIES: readonly Entry[] = [
   // The render step picks ["database_network"] for MySQL; the role on its own joins none.
   { variable: 'tracker_backup_compose_networks', field: 'backup.compose_networks', roleDefault: { value: [] } },
   { variable: 'tracker_backup_offsite_repository', field: 'backup.offsite.repository', roleDefault: { value: '' }, noLog: true,
-    description: 'The restic repository of the off-site copies (environment file: backup.offsite.repository); empty: none. Written to a 0600 file on the host.' },
+    description: 'The restic repository of the off-site copies, or empty for none. Kept in a 0600 file on the host.' },
   {
     variable: 'tracker_backup_offsite_password',
     field: 'backup.offsite.password',
@@ -103,7 +103,7 @@ const ENTRIES: readonly Entry[] = [
     variable: 'tracker_backup_offsite_env',
     field: 'backup.offsite.env',
     raw: true,
-    description: 'Backend credentials for restic, NAME: value (text or !vault values); each kept in a 0600 file on the host and given to restic in its environment.',
+    description: 'Backend credentials for restic (NAME to text or a !vault value), each in a 0600 file on the host.',
   },
   { variable: 'tracker_backup_offsite_keep_daily', field: 'backup.offsite.keep_daily', conf: { key: 'OFFSITE_KEEP_DAILY' } },
   { variable: 'tracker_backup_offsite_keep_weekly', field: 'backup.offsite.keep_weekly', conf: { key: 'OFFSITE_KEEP_WEEKLY' } },

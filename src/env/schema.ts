@@ -156,7 +156,7 @@ const database = z.discriminatedUnion('driver', [sqliteDatabase, mysqlDatabase],
 });
 
 /** restic's repository forms this tool accepts: the backends Debian's restic 0.14 has. */
-const RESTIC_REPOSITORY = /^(sftp:[^\s]+|rest:https?:\/\/[^\s]+|s3:[^\s]+|b2:[^\s]+|\/[^\s]*)$/;
+const RESTIC_REPOSITORY = /^(sftp:|rest:https?:\/\/|s3:|b2:|\/)\S+$/;
 const RESTIC_ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 function keep(what: string, fallback: number) {
@@ -189,7 +189,7 @@ export const offsiteSchema = z.strictObject({
   }).default('5%'),
   ssh_key: secret('sftp: the private key to log in with (OpenSSH format). Default: none (the backup container has no other key).', '-----BEGIN OPENSSH PRIVATE KEY-----...').optional(),
   known_hosts: doc(z.array(plain(/^[^\s]+ [^\s]+ [^\s]+$/, 'a known_hosts line: HOSTS KEYTYPE KEY', 16384)), {
-    description: 'sftp: the server\'s known_hosts line(s) (ssh-keyscan prints them). Without them the key first seen is trusted and kept (the accept-new of ssh).',
+    description: 'For sftp, the server\'s known_hosts lines (ssh-keyscan prints them). Without them the key first seen is trusted and kept (accept-new).',
     example: ['backup.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA...'],
   }).optional(),
 });

@@ -21,7 +21,7 @@ const KEY_ID = 'AKIA{% raw %}';
 const KEY_SECRET = 'from the environment';
 
 function offsiteEnv(offsite: unknown): Record<string, unknown> {
-  return withValue(withValue(deployerEnv(), 'environment.name', 'offsite'), 'backup.offsite', offsite) as Record<string, unknown>;
+  return withValue(withValue(deployerEnv(), 'environment.name', 'offsite'), 'backup.offsite', offsite);
 }
 
 const OFFSITE = {
