@@ -5,14 +5,18 @@
 // client. In each case the local backup stays as it was (files and manifest) and the step
 // answers with the result the run records in status.json.
 //
-// Real: restic, rest-server, Docker networking, tmpfs, sqlite3. Not here: the host program
-// around the step (run.sh's offsite_step; test/role/offsite-status.test.ts).
+// Then the whole path on a real sandbox target: provision with backup.offsite, the run
+// phase's backup goes off-site, status.json says so, and no secret is on the target
+// outside etc/offsite/.
+//
+// Real: restic, rest-server, Docker networking, tmpfs, sqlite3, sshd, Ansible.
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
+import { cli, envVariant, onTarget, sandboxDown, sandboxUp, type Sandbox } from './sandbox.js';
 
 const TAG = `${process.pid}`;
 const NETWORK = `tbsandbox-offsite-${TAG}`;
@@ -23,6 +27,7 @@ const REST_IMAGE = 'tracker-backup-sandbox/offsite-rest';
 const DATABASE = 'storage/tracker/lib/database/tracker.db';
 
 let work: string;
+let sandbox: Sandbox | undefined;
 
 async function docker(...args: string[]) {
   return execa('docker', args, { reject: false });
@@ -107,6 +112,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await sandboxDown(sandbox);
   await docker('rm', '-f', REST, FULL);
   await docker('network', 'rm', NETWORK);
   await docker('rmi', IMAGE);
@@ -189,5 +195,30 @@ describe('backup.sh offsite against a restic REST server', () => {
     } finally {
       await docker('rm', '-f', holder);
     }
+  });
+});
+
+describe('off-site on a provisioned host', () => {
+  it('provision with backup.offsite: the run phase\'s backup is uploaded, status.json records it, no secret outside etc/offsite/', async () => {
+    sandbox = await sandboxUp('offsite');
+    // The target drives the machine's Docker (sandbox/target/Dockerfile): the backup
+    // container runs in the tracker stack's compose network, which the server joins.
+    const connect = await docker('network', 'connect', `tbsandbox-${sandbox.name}_default`, REST);
+    expect(connect.exitCode, connect.stderr).toBe(0);
+    const secret = 'offsite pw {{ not templated }}';
+    const envFile = envVariant(sandbox, 'offsite', (env) => {
+      (env as unknown as { backup: Record<string, unknown> }).backup.offsite = { repository: `rest:http://${REST}:8000/host`, password: { env: 'TB_OFFSITE_PASSWORD' } };
+    });
+    process.env.TB_OFFSITE_PASSWORD = secret;
+    const provision = await cli(['provision', '--env', envFile], sandbox);
+    expect(provision.exitCode, provision.stdout + provision.stderr).toBe(0);
+    expect(provision.stdout + provision.stderr).not.toContain('offsite pw');
+    const status = JSON.parse((await onTarget(sandbox, 'cat storage/backup/status.json')).stdout) as { result: string; offsite: Record<string, unknown> };
+    expect(status.result).toBe('success');
+    expect(status.offsite, JSON.stringify(status.offsite)).toMatchObject({ result: 'success', check: { result: 'success' } });
+    expect(status.offsite.snapshot).toMatch(/^[0-9a-f]{8}$/);
+    expect((await docker('exec', REST, 'ls', '/data/host/snapshots')).stdout.trim().split('\n')).toHaveLength(1);
+    const leaks = await onTarget(sandbox, `grep -rlF 'offsite pw' /var/log/tracker-backup.log storage/backup --exclude-dir=offsite --exclude-dir=sqlite --exclude-dir=config || true; stat -c '%a %U' storage/backup/etc/offsite storage/backup/etc/offsite/password`);
+    expect(leaks.stdout.trim().split('\n')).toEqual(['700 root', '600 root']);
   });
 });
