@@ -112,8 +112,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await sandboxDown(sandbox);
+  // The server first: attached to the stack's network, it would keep sandbox down from removing it.
   await docker('rm', '-f', REST, FULL);
+  await sandboxDown(sandbox);
   await docker('network', 'rm', NETWORK);
   await docker('rmi', IMAGE);
   // Root-owned files written by the containers.
