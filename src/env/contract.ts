@@ -99,6 +99,34 @@ const ENTRIES: readonly Entry[] = [
   { variable: 'tracker_backup_tracker_stop_timeout', field: 'backup.tracker_stop_timeout', conf: { key: 'STOP_TIMEOUT' } },
   // The render step picks ["database_network"] for MySQL; the role on its own joins none.
   { variable: 'tracker_backup_compose_networks', field: 'backup.compose_networks', roleDefault: { value: [] } },
+  { variable: 'tracker_backup_offsite_repository', field: 'backup.offsite.repository', roleDefault: { value: '' }, noLog: true,
+    description: 'The restic repository of the off-site copies, or empty for none. Kept in a 0600 file on the host.' },
+  {
+    variable: 'tracker_backup_offsite_password',
+    field: 'backup.offsite.password',
+    roleDefault: { value: '' },
+    raw: true,
+    description: 'The restic repository password (text or a !vault value); kept in a 0600 file on the host, never on a command line.',
+  },
+  {
+    variable: 'tracker_backup_offsite_env',
+    field: 'backup.offsite.env',
+    raw: true,
+    description: 'Backend credentials for restic (NAME to text or a !vault value), each in a 0600 file on the host.',
+  },
+  { variable: 'tracker_backup_offsite_keep_daily', field: 'backup.offsite.keep_daily', conf: { key: 'OFFSITE_KEEP_DAILY' } },
+  { variable: 'tracker_backup_offsite_keep_weekly', field: 'backup.offsite.keep_weekly', conf: { key: 'OFFSITE_KEEP_WEEKLY' } },
+  { variable: 'tracker_backup_offsite_keep_monthly', field: 'backup.offsite.keep_monthly', conf: { key: 'OFFSITE_KEEP_MONTHLY' } },
+  { variable: 'tracker_backup_offsite_check_every_days', field: 'backup.offsite.check_every_days', conf: { key: 'OFFSITE_CHECK_EVERY_DAYS' } },
+  { variable: 'tracker_backup_offsite_check_read_data_subset', field: 'backup.offsite.check_read_data_subset', conf: { key: 'OFFSITE_CHECK_SUBSET', type: 'text' } },
+  {
+    variable: 'tracker_backup_offsite_ssh_key',
+    field: 'backup.offsite.ssh_key',
+    roleDefault: { value: '' },
+    raw: true,
+    description: 'sftp: the private key restic logs in with (text or a !vault value); empty: none. Kept in a 0600 file on the host.',
+  },
+  { variable: 'tracker_backup_offsite_known_hosts', field: 'backup.offsite.known_hosts', roleDefault: { value: [] } },
   {
     variable: 'tracker_backup_group',
     type: 'str',
@@ -125,9 +153,12 @@ const ENTRIES: readonly Entry[] = [
 ];
 
 /** backup.conf keys the role computes on the host rather than taking from a variable. */
-const COMPUTED_CONF: readonly { key: string; variable: string; rule: string }[] = [
+const COMPUTED_CONF: readonly { key: string; variable: string; type: 'int' | 'text'; rule: string }[] = [
+  // The name off-site snapshots are filed under (restic --host): the inventory host,
+  // which stays the same on a rebuilt machine, unlike the container's host name.
+  { key: 'OFFSITE_HOST', variable: 'inventory_hostname', type: 'text', rule: '-' },
   // The numeric id of tracker_backup_group, looked up on the host (tasks/storage.yml).
-  { key: 'BACKUP_GID', variable: 'tracker_backup_gid', rule: '0..4294967294' },
+  { key: 'BACKUP_GID', variable: 'tracker_backup_gid', type: 'int', rule: '0..4294967294' },
 ];
 
 export interface ConfSpec {
@@ -214,7 +245,7 @@ export function roleSettings(): Setting[] {
 /** Every backup.conf key with its type and rule, in the order settings.tsv lists them. */
 export function confSpecs(): (ConfSpec & { variable: string })[] {
   const mapped = roleSettings().flatMap((s) => (s.conf ? [{ ...s.conf, variable: s.variable }] : []));
-  return [...mapped, ...COMPUTED_CONF.map(({ key, variable, rule }) => ({ key, type: 'int' as const, rule, variable }))];
+  return [...mapped, ...COMPUTED_CONF.map(({ key, variable, type, rule }) => ({ key, type, rule, variable }))];
 }
 
 /** The role variable an environment file field becomes (`backup.mode` -> `tracker_backup_mode`). */

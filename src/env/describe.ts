@@ -19,6 +19,8 @@ export interface JsonNode {
   pattern?: string;
   properties?: Record<string, JsonNode>;
   items?: JsonNode;
+  /** A record's values (backup.offsite.env); strict objects have `false` here. */
+  additionalProperties?: JsonNode | boolean;
   anyOf?: JsonNode[];
   oneOf?: JsonNode[];
 }
@@ -109,6 +111,10 @@ export function pathsWhere(node: JsonNode, data: unknown, match: (node: JsonNode
   const items = chosen.items;
   if (Array.isArray(data)) return items ? data.flatMap((item, i) => pathsWhere(items, item, match, [...at, i])) : [];
   const values = data as Record<string, unknown>;
+  const rest = chosen.additionalProperties;
+  if (!chosen.properties && typeof rest === 'object') {
+    return Object.keys(values).flatMap((key) => pathsWhere(rest, values[key], match, [...at, key]));
+  }
   return Object.entries(chosen.properties ?? {}).flatMap(([key, field]) => pathsWhere(field, values[key], match, [...at, key]));
 }
 

@@ -91,11 +91,11 @@ function assertTask(s: Setting, what: string, that: readonly string[], rule: str
   return `- name: Value of ${s.variable} is ${what}
   ansible.builtin.assert:
     that:
-${that.map((condition) => `      - ${yaml(condition)}`).join('\n')}
+${that.map((condition) => `      - ${stringify(condition, { version: '1.1', lineWidth: 0 }).trimEnd()}`).join('\n')}
     fail_msg: >-
       ${s.variable}${origin(s)}
       must be ${rule};
-      it is {{ ${s.variable} }}
+      ${s.noLog ? 'its value is not shown (it may hold credentials)' : `it is {{ ${s.variable} }}`}
     quiet: true`;
 }
 

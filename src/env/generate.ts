@@ -19,6 +19,8 @@ export function exampleEnv(): Record<string, unknown> {
   delete (example.backup as Record<string, unknown>).compose_networks;
   // A placeholder ping URL would have every run ping a check that does not exist.
   delete (example.backup as Record<string, unknown>).alerts;
+  // An off-site repository of the example's would be one nobody can reach (docs/offsite.md has one).
+  delete (example.backup as Record<string, unknown>).offsite;
   // instance and instances exclude each other; the example shows the one-host form
   // (docs/environment.md shows instances).
   delete example.instances;

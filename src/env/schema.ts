@@ -155,6 +155,45 @@ const database = z.discriminatedUnion('driver', [sqliteDatabase, mysqlDatabase],
     issue.code === 'invalid_union' ? 'driver must be "sqlite3" or "mysql"' : undefined,
 });
 
+/** restic's repository forms this tool accepts: the backends Debian's restic 0.14 has. */
+const RESTIC_REPOSITORY = /^(sftp:|rest:https?:\/\/|s3:|b2:|\/)\S+$/;
+const RESTIC_ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+function keep(what: string, fallback: number) {
+  return doc(
+    z.number().int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }).max(1000, { error: 'must be at most 1000' }).default(fallback),
+    { description: `Default ${fallback}. restic forget --keep-${what}: off-site snapshots kept, one per ${what.replace(/ly$/, '').replace('dai', 'day')} (0-1000; 0 keeps none by this rule).`, example: fallback },
+  );
+}
+
+export const offsiteSchema = z.strictObject({
+  repository: doc(plain(RESTIC_REPOSITORY, 'a restic repository: sftp:user@host:/path, rest:http(s)://..., s3:..., b2:... or an absolute path', 2000), {
+    description: 'The restic repository that receives a copy of each successful backup. Kept on the host in a 0600 file (a rest: URL may hold a user and password).',
+    example: 'sftp:backup@backup.example.org:/srv/restic/tracker',
+  }),
+  password: secret('The restic repository password; restic encrypts the repository with a key it protects. Lost password = lost off-site backups: keep a copy elsewhere.', 'correct horse battery staple'),
+  env: doc(z.record(z.string().regex(RESTIC_ENV_NAME, { error: 'must be an environment variable name in capitals (e.g. AWS_ACCESS_KEY_ID)' }), secret('A backend credential.', 'AKIA...')), {
+    description: 'Backend credentials restic reads from its environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_ID, B2_ACCOUNT_KEY, RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD, ...), each a secret. Kept in 0600 files on the host and given to the one restic process only.',
+    example: { AWS_ACCESS_KEY_ID: { env: 'AWS_ACCESS_KEY_ID' } },
+  }).default({}),
+  keep_daily: keep('daily', 7),
+  keep_weekly: keep('weekly', 4),
+  keep_monthly: keep('monthly', 6),
+  check_every_days: doc(
+    z.number().int({ error: 'must be a whole number of days' }).min(0, { error: 'must be at least 0' }).max(365, { error: 'must be at most 365' }).default(7),
+    { description: 'Default 7. restic check runs after the upload when this many days have passed since the last one; 0 never.', example: 7 },
+  ),
+  check_read_data_subset: doc(plain(/^([1-9][0-9]?(\.[0-9]+)?%|100%|[1-9][0-9]*\/[1-9][0-9]*)$/, 'a percentage ("5%") or a fraction ("1/10")', 20), {
+    description: 'Default "5%". What restic check --read-data-subset reads back and verifies of the pack files each time.',
+    example: '5%',
+  }).default('5%'),
+  ssh_key: secret('sftp: the private key to log in with (OpenSSH format). Default: none (the backup container has no other key).', '-----BEGIN OPENSSH PRIVATE KEY-----...').optional(),
+  known_hosts: doc(z.array(plain(/^[^\s]+ [^\s]+ [^\s]+$/, 'a known_hosts line: HOSTS KEYTYPE KEY', 16384)), {
+    description: 'For sftp, the server\'s known_hosts lines (ssh-keyscan prints them). Without them the key first seen is trusted and kept (accept-new).',
+    example: ['backup.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA...'],
+  }).optional(),
+});
+
 export const backupSchema = z.strictObject({
   enabled: doc(z.boolean().default(true), {
     description: 'Default true. false removes the cron entry on the next provision; backups already taken stay.',
@@ -270,6 +309,7 @@ export const backupSchema = z.strictObject({
     description: 'Use this backup image instead of building the bundled one on the host. Default: build.',
     example: 'registry.example.org/tracker-backup:1.0',
   }).optional(),
+  offsite: offsiteSchema.optional().meta({ description: 'An off-site copy of each successful backup in a restic repository (encrypted, deduplicated). Absent: none. See docs/offsite.md.' }),
 });
 
 const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;

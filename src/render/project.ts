@@ -2,7 +2,7 @@
 // snapshot it and an invalid environment never gets as far as the disk.
 import path from 'node:path';
 import { Eta } from 'eta';
-import { Document, isScalar, Scalar, type ScalarTag, type Tags } from 'yaml';
+import { Document, isMap, isScalar, Scalar, type ScalarTag, type Tags } from 'yaml';
 import { fleetIssues, hostsOf } from '../env/hosts.js';
 import type { EnvFile } from '../env/schema.js';
 import { canonicalVault, isVaulted } from '../env/vault.js';
@@ -88,8 +88,12 @@ const VAULT_TAG = '!vault';
  */
 function toYaml(envNames: string, data: Record<string, unknown>, secretKeys: readonly string[] = []): string {
   const doc = new Document(data, { version: '1.1', customTags: exactStrings });
-  for (const key of secretKeys) {
+  // A map of secrets (backup.offsite.env) gets each of its values tagged like one.
+  const secretNodes = secretKeys.flatMap((key) => {
     const node = doc.get(key, true);
+    return isMap(node) ? node.items.map((pair) => pair.value) : [node];
+  });
+  for (const node of secretNodes) {
     if (!isScalar(node)) continue;
     if (typeof node.value === 'string' && isVaulted(node.value)) {
       // Ansible decrypts it with the vault password given after --; it never templates

@@ -9,7 +9,7 @@ export interface RoleVars {
   /** Goes to group_vars in a normal file. */
   vars: Record<string, unknown>;
   /** Goes to a 0600 file of its own, tagged !unsafe so Ansible never templates it. */
-  secrets: Record<string, string>;
+  secrets: Record<string, string | Record<string, string>>;
 }
 
 /** `"backup": {}`: every field at the schema's default. */
@@ -48,7 +48,19 @@ export function roleVars(env: EnvFile): RoleVars {
     set('backup.schedule', cron.ok ? cron.normalized : env.backup.schedule);
     set('backup.retention_days', env.backup.retention_days);
   }
-  const secrets: Record<string, string> = {};
+  const secrets: RoleVars['secrets'] = {};
+  const offsite = backup.offsite;
+  set('backup.offsite.repository', offsite?.repository ?? roleDefault(roleVariable('backup.offsite.repository')));
+  set('backup.offsite.known_hosts', offsite?.known_hosts ?? []);
+  for (const field of ['keep_daily', 'keep_weekly', 'keep_monthly', 'check_every_days', 'check_read_data_subset'] as const) {
+    set(`backup.offsite.${field}`, offsite?.[field] ?? roleDefault(roleVariable(`backup.offsite.${field}`)));
+  }
+  if (offsite) {
+    secrets[roleVariable('backup.offsite.password')] = offsite.password;
+    // The loader has resolved each value (secretPaths walks a record's values).
+    if (Object.keys(offsite.env).length > 0) secrets[roleVariable('backup.offsite.env')] = offsite.env as Record<string, string>;
+    if (offsite.ssh_key !== undefined) secrets[roleVariable('backup.offsite.ssh_key')] = offsite.ssh_key;
+  }
   if (database.driver === 'sqlite3') {
     set('backup.sqlite_path', backup.sqlite_path ?? defaultSqlitePath(database.database_name));
   } else {

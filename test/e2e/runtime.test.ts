@@ -54,6 +54,8 @@ describe('a run in stop mode', () => {
     const check = await onTarget(target(), `cd storage/backup && sha256sum -c manifests/manifest_${s.stamp}.sha256`);
     expect(check.exitCode, check.stdout + check.stderr).toBe(0);
     expect(await logTail()).toMatch(/INFO: Tracker started successfully \(down for \d+\.\ds\)/);
+    // No backup.offsite: no off-site step, and status.json says so (docs/offsite.md).
+    expect((s as unknown as { offsite: unknown }).offsite).toMatchObject({ result: 'disabled', snapshot: null, bytes_added: null, check: { result: 'skipped', at: null } });
   });
 
   it('keeps backups and config to root and the deploy user\'s group: directories 0750, files 0640, the lock 0600 root', async () => {

@@ -34,6 +34,12 @@ const CONF: Record<string, string> = {
   STOP_SIGNAL: 'SIGINT',
   METRICS_DIR: '/nonexistent/metrics',
   BACKUP_GID: '0',
+  OFFSITE_KEEP_DAILY: '7',
+  OFFSITE_KEEP_WEEKLY: '4',
+  OFFSITE_KEEP_MONTHLY: '6',
+  OFFSITE_CHECK_EVERY_DAYS: '7',
+  OFFSITE_CHECK_SUBSET: '5%',
+  OFFSITE_HOST: 'tracker-host',
 };
 
 let root: string;

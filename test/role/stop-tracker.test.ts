@@ -46,6 +46,7 @@ function conf(extra: string): void {
     // What the role's template writes (every key of settings.tsv), STOP_SIGNAL from the test.
     'TRACKER_SERVICE=tracker\nDATABASE_DRIVER=sqlite3\nSQLITE_PATH=storage/tracker/lib/database/tracker.db\nMYSQL_HOST=mysql\n' +
       'MYSQL_PORT=3306\nMYSQL_DATABASE=torrust_tracker\nMYSQL_USER=tracker_user\nRETENTION_DAYS=7\nMODE=stop\nCOMPRESSION=gzip\n' +
+      'OFFSITE_KEEP_DAILY=7\nOFFSITE_KEEP_WEEKLY=4\nOFFSITE_KEEP_MONTHLY=6\nOFFSITE_CHECK_EVERY_DAYS=7\nOFFSITE_CHECK_SUBSET=5%\nOFFSITE_HOST=tracker-host\n' +
       `TIMEOUT_SECONDS=3600\nSTOP_TIMEOUT=1\nMETRICS_DIR=/nonexistent/metrics\nBACKUP_GID=0\n${extra}`,
   );
 }

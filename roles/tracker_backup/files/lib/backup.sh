@@ -14,6 +14,10 @@
 #                       FILE decompressed and checked into the staging directory DIR the
 #                       restore script made in /backups; with BACKUP_STAMP, the safety
 #                       archive of the current config too
+#   backup.sh offsite STAMP
+#                       copy the run's checked database and config archive to the restic
+#                       repository in etc/offsite/, then forget/prune and (when due) check;
+#                       writes .offsite-result for the run's status.json
 #   backup.sh check-legacy FILE
 #                       the checks a backup without a manifest gets before a restore
 #                       (decompression test; SQLite quick_check; the dump's completion
@@ -329,12 +333,148 @@ cmd_finish() {
     archive_config "$stamp"
   fi
   write_manifest "$stamp"
+  keep_for_offsite "$stamp"
   rm -rf "$STAGING"
   # A run that fails deletes nothing, but what it did publish is complete and verified.
   [[ "$CONFIG_REFUSED" == false ]] || die "Config paths overlapping the backups directory were left out of the archive; fix backup.config_paths"
   # Only a run that produced its backups may delete old ones; the restore script's safety
   # backup prunes nothing, so the backup being restored cannot disappear under it.
   [[ "${BACKUP_PRUNE:-yes}" == no ]] || cmd_prune
+}
+
+# Off-site copies (docs/offsite.md). The secrets are root's 0600 files in etc/offsite/;
+# restic reads the password and repository from them by name, and gets each backend
+# credential in its own environment, so none is ever in an argument or a log line.
+OFFSITE="$BACKUPS/etc/offsite"
+UPLOAD="$BACKUPS/$LAYOUT_OFFSITE_UPLOAD"
+OFFSITE_ERROR=""
+
+offsite_enabled() {
+  [[ -f "$OFFSITE/repository" && ! -L "$OFFSITE/repository" ]]
+}
+
+# The uncompressed database goes off-site, not the gzip stream: restic's content-defined
+# chunks then match yesterday's wherever the pages did not change. Moved out of the
+# staging directory (same file system) before that is removed; the config archive is
+# linked under a fixed name.
+keep_for_offsite() {
+  local stamp="$1" file
+  rm -rf -- "$UPLOAD"
+  offsite_enabled || return 0
+  mkdir -m 0700 -- "$UPLOAD"
+  for file in database.db database.sql; do
+    [[ ! -f "$STAGING/$stamp/$file" ]] || mv -- "$STAGING/$stamp/$file" "$UPLOAD/$file"
+  done
+  for file in "$BACKUPS"/config/config_"$stamp".tar.*; do
+    [[ -f "$file" ]] && ln -- "$file" "$UPLOAD/config.tar${file##*.tar}"
+  done
+  return 0
+}
+
+# Usage: restic_run ARG... Runs restic with the repository's secrets, its stderr kept in
+# OFFSITE_ERROR (last line) for the status. Credentials are read with read -d '' (a
+# trailing newline may be part of one) into this subshell's environment only.
+restic_run() {
+  local errors status=0
+  errors="$(mktemp)"
+  (
+    local file name value
+    for file in "$OFFSITE"/env/*; do
+      [[ -f "$file" ]] || continue
+      name="${file##*/}"
+      [[ "$name" =~ ^[A-Z][A-Z0-9_]*$ ]] || continue
+      value=""
+      IFS= read -r -d '' value <"$file" || true
+      export "$name=$value"
+    done
+    export RESTIC_REPOSITORY_FILE="$OFFSITE/repository" RESTIC_PASSWORD_FILE="$OFFSITE/password"
+    exec restic --no-cache "$@"
+  ) 2>"$errors" || status=$?
+  # restic's "Fatal:" line says what went wrong; what follows it is advice.
+  OFFSITE_ERROR="$({ grep -m 1 '^Fatal:' "$errors" || grep -v '^\s*$' "$errors" | tail -n 1; } | tr -d '\r' | cut -c 1-300)" || true
+  rm -f -- "$errors"
+  return "$status"
+}
+
+# sftp logs in with the role's key and checks the role's known_hosts; without them the
+# first key seen is kept (accept-new). The container's own ~/.ssh, gone with it.
+ssh_setup() {
+  local known="$OFFSITE/known_hosts" strict=yes
+  [[ -f "$known" ]] || { known="$OFFSITE/known_hosts.seen"; strict=accept-new; }
+  mkdir -p "$HOME/.ssh" && chmod 0700 "$HOME/.ssh"
+  {
+    printf 'Host *\n  BatchMode yes\n  ConnectTimeout 20\n  ServerAliveInterval 15\n'
+    printf '  UserKnownHostsFile %s\n  StrictHostKeyChecking %s\n' "$known" "$strict"
+    [[ ! -f "$OFFSITE/ssh_key" ]] || printf '  IdentityFile %s\n  IdentitiesOnly yes\n' "$OFFSITE/ssh_key"
+  } >"$HOME/.ssh/config"
+}
+
+# A repository that does not exist yet is made; one that exists but refuses the password
+# is an error, never a reason to make another.
+open_repository() {
+  restic_run cat config >/dev/null && return 0
+  if [[ "$OFFSITE_ERROR" =~ (unable\ to\ open\ config\ file|repository\ does\ not\ exist).*(no\ such\ file|not\ found|does\ not\ exist|404) ]]; then
+    log INFO "Off-site repository not found; initialising it"
+    restic_run init >/dev/null || return 1
+    return 0
+  fi
+  return 1
+}
+
+# Usage: offsite_result KEY=VALUE... The run reads these lines (data, never sourced).
+offsite_result() {
+  printf '%s\n' "$@" >>"$BACKUPS/$LAYOUT_OFFSITE_RESULT"
+}
+
+offsite_fail() {
+  offsite_result "result=failed" "message=$1: ${OFFSITE_ERROR:-no message}"
+  rm -rf -- "$UPLOAD"
+  exit 1
+}
+
+offsite_check_due() {
+  local every last=0
+  every="$(config OFFSITE_CHECK_EVERY_DAYS)"
+  ((every > 0)) || return 1
+  [[ ! -f "$OFFSITE/last-check" ]] || read -r last <"$OFFSITE/last-check" || true
+  [[ "$last" =~ ^[0-9]+$ ]] || last=0
+  (($(now_epoch) - last >= every * 86400))
+}
+
+cmd_offsite() {
+  local stamp="$1" summary="$BACKUPS/$LAYOUT_OFFSITE_UPLOAD.json" snapshot added
+  [[ "$stamp" =~ ^$LAYOUT_STAMP$ ]] || die "offsite: expected a stamp YYYYMMDD_HHMMSS, got '$stamp'"
+  rm -f -- "$BACKUPS/$LAYOUT_OFFSITE_RESULT"
+  offsite_enabled || { offsite_result "result=disabled" "message=no off-site repository configured"; return 0; }
+  require_tools restic ssh
+  [[ -d "$UPLOAD" ]] || { OFFSITE_ERROR="nothing staged in $LAYOUT_OFFSITE_UPLOAD"; offsite_fail "Off-site upload not attempted"; }
+  ssh_setup
+  open_repository || offsite_fail "Off-site repository could not be opened"
+  # The same paths every day, whatever the stamp, so restic compares with yesterday's files.
+  restic_run backup --json --tag tracker-backup --tag "stamp:$stamp" \
+    --host "$(config OFFSITE_HOST)" -- "$UPLOAD"/* >"$summary" || { rm -f -- "$summary"; offsite_fail "Off-site upload failed"; }
+  # One JSON line per event; the last, the summary, names the snapshot and what it added.
+  summary="$(grep '"message_type":"summary"' "$summary" | tail -n 1; rm -f -- "$summary")"
+  snapshot="$(sed -n 's/.*"snapshot_id":"\([0-9a-f]\{8\}\).*/\1/p' <<<"$summary")"
+  added="$(sed -n 's/.*"data_added":\([0-9]*\).*/\1/p' <<<"$summary")"
+  rm -rf -- "$UPLOAD"
+  offsite_result "snapshot=$snapshot" "bytes_added=${added:-}" "last_success=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  log INFO "Off-site snapshot $snapshot saved ($(human_size "${added:-0}") added to the repository)"
+  restic_run forget --prune --tag tracker-backup --host "$(config OFFSITE_HOST)" \
+    --keep-daily "$(config OFFSITE_KEEP_DAILY)" --keep-weekly "$(config OFFSITE_KEEP_WEEKLY)" \
+    --keep-monthly "$(config OFFSITE_KEEP_MONTHLY)" >/dev/null || offsite_fail "Off-site forget/prune failed"
+  if offsite_check_due; then
+    restic_run check --read-data-subset="$(config OFFSITE_CHECK_SUBSET)" >/dev/null || {
+      offsite_result "check=failed" "check_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+      offsite_fail "Off-site restic check failed"
+    }
+    now_epoch >"$OFFSITE/last-check"
+    offsite_result "check=success" "check_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    log INFO "Off-site repository checked (read-data-subset $(config OFFSITE_CHECK_SUBSET))"
+  else
+    offsite_result "check=skipped"
+  fi
+  offsite_result "result=success" "message=snapshot $snapshot saved"
 }
 
 # Restores. The caller (tracker-backup-restore.sh) has verified the checksum of the file
@@ -544,7 +684,8 @@ main() {
     restore-mysql) cmd_restore_mysql "${2:-}" ;;
     restore-config) cmd_restore_config "${2:-}" "${3:-}" ;;
     stage) cmd_stage "${@:2}" ;;
-    *) die "unknown command: $command (expected snapshot, finish, all, prune, check-legacy, stage or restore-*)" ;;
+    offsite) cmd_offsite "${2:-}" ;;
+    *) die "unknown command: $command (expected snapshot, finish, all, prune, offsite, check-legacy, stage or restore-*)" ;;
   esac
 }
 

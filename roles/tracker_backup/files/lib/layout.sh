@@ -65,6 +65,11 @@ layout_iso() {
 # keeps the safety copy of the database it replaces there too, marked with
 # LAYOUT_SAFETY_MARK, until the tracker runs again and the copy is published.
 readonly LAYOUT_STAGING=.staging
+# What the off-site step uploads: the run's checked, uncompressed database and its config
+# archive under names that stay the same every day, so restic finds the unchanged chunks.
+readonly LAYOUT_OFFSITE_UPLOAD=.offsite-upload
+# The off-site step's answer to the run: KEY=value lines (see backup.sh offsite).
+readonly LAYOUT_OFFSITE_RESULT=.offsite-result
 readonly LAYOUT_SAFETY_MARK=.restore-safety
 readonly LAYOUT_UNPUBLISHED_SAFETY=unpublished-safety
 

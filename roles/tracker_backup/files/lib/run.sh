@@ -13,6 +13,63 @@ readonly STATUS_FILE="$BACKUP_DIR/$LAYOUT_STATUS"
 
 STARTED_AT=""
 RESULT=failed
+# The off-site step's outcome (docs/offsite.md): status.json's "offsite" object, set by
+# offsite_status once the run knows it.
+OFFSITE_JSON=""
+
+# Usage: json_or_null VALUE [number]. A JSON string, a bare number, or null when empty.
+json_or_null() {
+  if [[ -z "$1" ]]; then printf 'null'; elif [[ "${2:-}" == number ]]; then printf '%d' "$1"; else json_str "$1"; fi
+}
+
+offsite_configured() {
+  [[ -f "$BACKUP_DIR/etc/offsite/repository" && ! -L "$BACKUP_DIR/etc/offsite/repository" ]]
+}
+
+# Usage: offsite_status RESULT MESSAGE LAST_SUCCESS SNAPSHOT BYTES_ADDED CHECK CHECK_AT.
+# Without a last success of its own, the run carries the previous status.json's over.
+offsite_status() {
+  local last="$3"
+  if [[ -z "$last" && -f "$STATUS_FILE" ]]; then
+    last="$(sed -n 's/.*"last_success": "\([0-9TZ:-]*\)".*/\1/p' "$STATUS_FILE" | head -n 1)"
+  fi
+  printf -v OFFSITE_JSON '{"result": %s, "message": %s, "last_success": %s, "snapshot": %s, "bytes_added": %s, "check": {"result": %s, "at": %s}}' \
+    "$(json_str "$1")" "$(json_str "$2")" "$(json_or_null "$last")" "$(json_or_null "$4")" \
+    "$(json_or_null "$5" number)" "$(json_str "$6")" "$(json_or_null "$7")"
+}
+
+# The off-site step never fails the run: its outcome is logged as a warning and recorded.
+# The container's answer (.offsite-result) is KEY=value data, read, never sourced.
+offsite_step() {
+  local result_file="$BACKUP_DIR/$LAYOUT_OFFSITE_RESULT" key value
+  local result=failed message="the off-site step gave no result" last="" snapshot="" added="" check=skipped check_at=""
+  offsite_configured || return 0
+  rm -f -- "$result_file"
+  log INFO "Copying the backup off-site..."
+  run_backup_container offsite -- offsite "$STAMP" || true
+  if [[ -f "$result_file" && ! -L "$result_file" ]]; then
+    while IFS='=' read -r key value; do
+      case "$key" in
+        result) result="$value" ;;
+        message) message="$value" ;;
+        last_success) last="$value" ;;
+        snapshot) snapshot="$value" ;;
+        bytes_added) added="$value" ;;
+        check) check="$value" ;;
+        check_at) check_at="$value" ;;
+      esac
+    done <"$result_file"
+    rm -f -- "$result_file"
+  fi
+  [[ "$added" =~ ^[0-9]*$ ]] || added=""
+  if [[ "$result" == success ]]; then
+    log INFO "Off-site copy done: $message"
+  else
+    result=failed
+    log WARN "Off-site copy failed: $message (the local backup is kept)"
+  fi
+  offsite_status "$result" "$message" "$last" "$snapshot" "$added" "$check" "$check_at"
+}
 
 # status.json: what monitoring reads, and `run --json`'s answer. Names and sizes come
 # from the run's manifest, which exists only when every file of the run was written and
@@ -29,8 +86,8 @@ status_json() {
         "$(json_str "$LAYOUT_KIND")" "$(json_str "$path")" "$(stat -c %s "$BACKUP_DIR/$path")" "$(json_str "$sum")")
     done <"$manifest"
   fi
-  printf -v STATUS_JSON '{\n  "started": %s,\n  "finished": "%s",\n  "stamp": %s,\n  "mode": %s,\n  "result": "%s",\n  "exit_code": %d,\n  "tracker_downtime_seconds": %s,\n  "files": [%s\n  ]\n}\n' \
-    "$(json_str "$STARTED_AT")" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(json_str "$STAMP")" "$(json_str "$MODE")" "$RESULT" "$code" "$(seconds "$DOWNTIME_MS")" "$files"
+  printf -v STATUS_JSON '{\n  "started": %s,\n  "finished": "%s",\n  "stamp": %s,\n  "mode": %s,\n  "result": "%s",\n  "exit_code": %d,\n  "tracker_downtime_seconds": %s,\n  "files": [%s\n  ],\n  "offsite": %s\n}\n' \
+    "$(json_str "$STARTED_AT")" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(json_str "$STAMP")" "$(json_str "$MODE")" "$RESULT" "$code" "$(seconds "$DOWNTIME_MS")" "$files" "$OFFSITE_JSON"
 }
 
 # A status that cannot be written whole keeps the last one: monitoring then sees a stale
@@ -93,6 +150,13 @@ on_exit() {
       RESULT=failed
     fi
   fi
+  if [[ -z "$OFFSITE_JSON" ]]; then
+    if offsite_configured; then
+      offsite_status failed "not attempted: the local backup did not complete" "" "" "" skipped ""
+    else
+      offsite_status disabled "no off-site repository configured" "" "" "" skipped ""
+    fi
+  fi
   status_json "$code"
   # replace_file has logged why; the backup's own outcome stands.
   [[ "$LOCK_HELD" != true ]] || write_status || true
@@ -140,6 +204,7 @@ cmd_run() {
   [[ "$copied" == false ]] || log INFO "Running backup container (via backup profile)..."
   run_backup_container finish -e "BACKUP_STAMP=$STAMP" -- finish || die "Backup failed: compressing, verifying or archiving did not complete"
   RESULT=success
+  offsite_step
   log INFO "Backup completed successfully"
 }
 
