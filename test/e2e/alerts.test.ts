@@ -7,25 +7,12 @@
 // Stand-in: the tracker service.
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pingReceiver, pings as receiverPings } from './receiver.js';
 import { cli, envVariant, lastStatus, onTarget, runMaintenance, sandboxDown, sandboxUp, type Sandbox } from './sandbox.js';
 
 const KEY = `key-${process.pid}-9f3c`;
 const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
 const RECEIVER = `tbsandbox-alerts-${process.pid}-receiver`;
-// Each POST becomes one JSON line on the receiver's stdout: {"path": ..., "body": ...}.
-const RECEIVER_PY = `
-import http.server, json
-class Ping(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        print(json.dumps({"path": self.path, "body": body.decode("utf-8", "replace")}), flush=True)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"OK")
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("0.0.0.0", 8080), Ping).serve_forever()
-`;
 
 let sandbox: Sandbox | undefined;
 let provisionOutput = '';
@@ -36,15 +23,7 @@ function target(): Sandbox {
   return sandbox;
 }
 
-interface Ping {
-  path: string;
-  body: string;
-}
-
-async function pings(): Promise<Ping[]> {
-  const logs = await execa('docker', ['logs', RECEIVER]);
-  return logs.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Ping);
-}
+const pings = () => receiverPings(RECEIVER);
 
 async function prom(): Promise<string> {
   return (await onTarget(target(), `cat ${TEXTFILE_DIR}/tracker_backup.prom`)).stdout + '\n';
@@ -54,13 +33,9 @@ const sample = (text: string, name: string) => text.split('\n').find((l) => l.st
 
 beforeAll(async () => {
   sandbox = await sandboxUp('alerts');
-  // The target's own image has python3 (Ansible needs it); the receiver runs on the same
-  // default bridge network as the target, reached by its address.
-  const image = (await execa('docker', ['inspect', '-f', '{{.Config.Image}}', `tbsandbox-${target().name}`])).stdout.trim();
-  await execa('docker', ['run', '-d', '--name', RECEIVER, '--entrypoint', 'python3', image, '-c', RECEIVER_PY]);
-  const ip = (await execa('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', RECEIVER])).stdout.trim();
+  const receiver = await pingReceiver(RECEIVER, `tbsandbox-${target().name}`);
   alertsEnv = envVariant(target(), 'alerts', (e) => {
-    e.backup.alerts = { ping_url: `http://${ip}:8080/ping/${KEY}` };
+    e.backup.alerts = { ping_url: `${receiver}/ping/${KEY}` };
   });
   const run = await cli(['provision', '--env', alertsEnv], target());
   provisionOutput = run.stdout + run.stderr;

@@ -1,22 +1,28 @@
 // The off-site step (backup.sh offsite) in the real backup image (files/lib/Dockerfile:
 // Debian's restic 0.14) against a real restic REST server (Debian 13's
-// restic-rest-server) on a Docker network of the test's own, and its faults: wrong
-// repository password, server unreachable, server disk full, repository locked by another
-// client. In each case the local backup stays as it was (files and manifest) and the step
-// answers with the result the run records in status.json.
+// restic-rest-server) on a Docker network of the test's own: the first upload, day 2's
+// deduplication, a wrong password that makes no new repository.
 //
-// Then the whole path on a real sandbox target: provision with backup.offsite, the run
-// phase's backup goes off-site, status.json says so, and no secret is on the target
-// outside etc/offsite/.
+// Then the whole path on a real sandbox target, runs as cron runs them: provision with
+// backup.offsite, the run phase's backup goes off-site, status.json says so, and no secret
+// is on the target outside etc/offsite/. The four faults (server unreachable, wrong
+// repository password, server disk full, repository locked by another client): each run
+// exits 0 with its local backup whole (files and manifest), status.json's offsite says what
+// happened, and the alert receiver gets /fail with "Local backup succeeded; the off-site
+// copy FAILED: ...". Last an SFTP server (Debian 13's OpenSSH, key-only login): the key
+// from a {"file"} secret, the server's real host key in known_hosts; a wrong host key fails
+// the step.
 //
-// Real: restic, rest-server, Docker networking, tmpfs, sqlite3, sshd, Ansible.
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Real: restic, rest-server, sshd (twice: the target's and the SFTP server's), Docker
+// networking, tmpfs, sqlite3, Ansible, python3 (notify.py), an HTTP receiver.
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
-import { cli, envVariant, onTarget, sandboxDown, sandboxUp, type Sandbox } from './sandbox.js';
+import { pingReceiver, pings, type Ping } from './receiver.js';
+import { cli, envVariant, onTarget, runMaintenance, sandboxDown, sandboxUp, waitFor, type Sandbox } from './sandbox.js';
 
 const TAG = `${process.pid}`;
 const NETWORK = `tbsandbox-offsite-${TAG}`;
@@ -24,10 +30,17 @@ const REST = `tbsandbox-offsite-rest-${TAG}`;
 const FULL = `tbsandbox-offsite-full-${TAG}`;
 const IMAGE = `tracker-backup-offsite-test:${TAG}`;
 const REST_IMAGE = 'tracker-backup-sandbox/offsite-rest';
+const SFTP = `tbsandbox-offsite-sftp-${TAG}`;
+const SFTP_IMAGE = 'tracker-backup-sandbox/offsite-sftp';
+const RECEIVER = `tbsandbox-offsite-receiver-${TAG}`;
+const PING_KEY = `offsite-${TAG}`;
+const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
+const PASSWORD = 'offsite pw {{ not templated }}';
 const DATABASE = 'storage/tracker/lib/database/tracker.db';
 
 let work: string;
 let sandbox: Sandbox | undefined;
+let pingUrl = '';
 
 async function docker(...args: string[]) {
   return execa('docker', args, { reject: false });
@@ -100,6 +113,7 @@ beforeAll(async () => {
   const images: [string, string][] = [
     [IMAGE, context],
     [REST_IMAGE, path.join(ROOT, 'sandbox/offsite')],
+    [SFTP_IMAGE, path.join(ROOT, 'sandbox/offsite/sftp')],
   ];
   for (const [tag, dir] of images) {
     const build = await docker('build', '-q', '-t', tag, dir);
@@ -112,8 +126,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // The server first: attached to the stack's network, it would keep sandbox down from removing it.
-  await docker('rm', '-f', REST, FULL);
+  // The servers first: attached to the stack's network, it would keep sandbox down from removing it.
+  await docker('rm', '-f', REST, FULL, SFTP, RECEIVER);
   await sandboxDown(sandbox);
   await docker('network', 'rm', NETWORK);
   await docker('rmi', IMAGE);
@@ -152,74 +166,217 @@ describe('backup.sh offsite against a restic REST server', () => {
     expect((await docker('exec', REST, 'ls', '/data/daily/keys')).stdout).toBe(keys.stdout);
     await localIntact(dir, '20261103_030000');
   });
+});
 
-  it('server unreachable: the step fails with restic\'s reason, the local backup stands', async () => {
-    const dir = deployment('unreachable', `rest:http://${REST}-gone:8000/x`);
-    await sqlite(dir, 'CREATE TABLE torrents (info_hash TEXT); INSERT INTO torrents VALUES (\'a\');');
-    const { result } = await backup(dir, '20261104_030000');
-    expect(result.result).toBe('failed');
-    expect(result.message).toMatch(/^Off-site repository could not be opened: .+/);
-    await localIntact(dir, '20261104_030000');
+/** The sandbox target the describes below share, made by the first that runs. */
+async function host(): Promise<Sandbox> {
+  if (sandbox) return sandbox;
+  sandbox = await sandboxUp('offsite');
+  // The target drives the machine's Docker (sandbox/target/Dockerfile): the backup
+  // container runs in the tracker stack's compose network, which the servers join.
+  for (const server of [REST, FULL]) {
+    const connect = await docker('network', 'connect', stackNetwork(sandbox), server);
+    expect(connect.exitCode, connect.stderr).toBe(0);
+  }
+  pingUrl = `${await pingReceiver(RECEIVER, `tbsandbox-${sandbox.name}`)}/ping/${PING_KEY}`;
+  // node_exporter's package creates it; the role never does.
+  await onTarget(sandbox, `mkdir -p ${TEXTFILE_DIR}`);
+  return sandbox;
+}
+
+function stackNetwork(target: Sandbox): string {
+  return `tbsandbox-${target.name}_default`;
+}
+
+interface OffsiteStatus {
+  result: string;
+  exit_code: number;
+  stamp: string;
+  files: { path: string }[];
+  offsite: { result: string; message: string; snapshot: string | null; last_success: string | null; check: { result: string } };
+}
+
+async function status(target: Sandbox): Promise<OffsiteStatus> {
+  return JSON.parse((await onTarget(target, 'cat storage/backup/status.json')).stdout) as OffsiteStatus;
+}
+
+/** What the operator sees of one run: status.json, the run's WARN line, the ping, the metric. */
+interface FaultSeen {
+  status: OffsiteStatus;
+  warn: string;
+  ping: Ping;
+  metric: string;
+}
+
+/**
+ * One run as cron runs it, with etc/offsite/FILE holding `content` meanwhile (none: as it
+ * is). The run exits 0, its local backup is whole (both files, the manifest verifies), its
+ * off-site copy failed, and the receiver got /start then /fail saying so first.
+ */
+async function faultyRun(target: Sandbox, file?: string, content?: string): Promise<FaultSeen> {
+  const before = (await pings(RECEIVER)).length;
+  const offsite = 'storage/backup/etc/offsite';
+  if (file) await onTarget(target, `cp -p ${offsite}/${file} ${offsite}/${file}.keep && printf '%s\\n' '${content ?? ''}' > ${offsite}/${file}`);
+  let code: number;
+  try {
+    await onTarget(target, ': > /var/log/tracker-backup.log');
+    code = await runMaintenance(target);
+  } finally {
+    if (file) await onTarget(target, `mv -f ${offsite}/${file}.keep ${offsite}/${file}`);
+  }
+  expect(code).toBe(0);
+  const seen = await status(target);
+  expect(seen).toMatchObject({ result: 'success', exit_code: 0, offsite: { result: 'failed' } });
+  expect(seen.files.map((f) => f.path.split('/')[0]).sort()).toEqual(['config', 'sqlite']);
+  const verify = await onTarget(target, `cd storage/backup && sha256sum -c manifests/manifest_${seen.stamp}.sha256`);
+  expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
+  const got = (await pings(RECEIVER)).slice(before);
+  expect(got.map((p) => p.path)).toEqual([`/ping/${PING_KEY}/start`, `/ping/${PING_KEY}/fail`]);
+  const ping = got[1] as Ping;
+  expect(ping.body.startsWith(`Local backup succeeded; the off-site copy FAILED: ${seen.offsite.message}\n`), ping.body).toBe(true);
+  const log = (await onTarget(target, 'cat /var/log/tracker-backup.log')).stdout;
+  const warn = log.split('\n').find((line) => line.includes('WARN: Off-site copy failed: ')) ?? '';
+  expect(warn).toContain(`WARN: Off-site copy failed: ${seen.offsite.message} (the local backup is kept)`);
+  const prom = (await onTarget(target, `cat ${TEXTFILE_DIR}/tracker_backup.prom`)).stdout;
+  const metric = prom.split('\n').find((line) => line.startsWith('tracker_backup_offsite_last_run_success ')) ?? '';
+  expect(metric).toBe('tracker_backup_offsite_last_run_success 0');
+  process.stdout.write(`off-site fault e2e:\n  log: ${warn}\n  status.json offsite: ${JSON.stringify(seen.offsite)}\n  ping: POST ${ping.path} ${JSON.stringify(ping.body.split('\n')[0])}\n  metric: ${metric}\n`);
+  return { status: seen, warn, ping, metric };
+}
+
+describe('off-site on a provisioned host', () => {
+  it('provision with backup.offsite: the run phase\'s backup is uploaded, status.json records it, no secret outside etc/offsite/', async () => {
+    const target = await host();
+    const envFile = envVariant(target, 'offsite', (env) => {
+      env.backup.offsite = { repository: `rest:http://${REST}:8000/host`, password: { env: 'TB_OFFSITE_PASSWORD' } };
+      env.backup.alerts = { ping_url: pingUrl };
+    });
+    process.env.TB_OFFSITE_PASSWORD = PASSWORD;
+    const provision = await cli(['provision', '--env', envFile], target);
+    expect(provision.exitCode, provision.stdout + provision.stderr).toBe(0);
+    expect(provision.stdout + provision.stderr).not.toContain('offsite pw');
+    const seen = await status(target);
+    expect(seen.result).toBe('success');
+    expect(seen.offsite, JSON.stringify(seen.offsite)).toMatchObject({ result: 'success', check: { result: 'success' } });
+    expect(seen.offsite.snapshot).toMatch(/^[0-9a-f]{8}$/);
+    expect((await docker('exec', REST, 'ls', '/data/host/snapshots')).stdout.trim().split('\n')).toHaveLength(1);
+    const leaks = await onTarget(target, `grep -rlF 'offsite pw' /var/log/tracker-backup.log storage/backup --exclude-dir=offsite --exclude-dir=sqlite --exclude-dir=config || true; stat -c '%a %U' storage/backup/etc/offsite storage/backup/etc/offsite/password`);
+    expect(leaks.stdout.trim().split('\n')).toEqual(['700 root', '600 root']);
   });
 
-  it('server disk full: the upload fails, the local backup stands', async () => {
-    const dir = deployment('full', `rest:http://${FULL}:8000/full`);
-    // 4 MiB of random rows: more than the server's 2 MiB tmpfs, and nothing to deduplicate.
-    await sqlite(dir, 'CREATE TABLE torrents (info_hash BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1024) INSERT INTO torrents SELECT randomblob(4096) FROM n;');
-    const { result } = await backup(dir, '20261105_030000');
-    expect(result).toMatchObject({ result: 'failed' });
-    expect(result.message).toMatch(/^Off-site upload failed: /);
-    await localIntact(dir, '20261105_030000');
+  it('server unreachable: exit 0, local backup whole, status.json and the /fail ping give restic\'s reason', async () => {
+    const seen = await faultyRun(await host(), 'repository', `rest:http://${REST}-gone:8000/host`);
+    expect(seen.status.offsite.message).toMatch(/^Off-site repository could not be opened: Fatal: .+/);
   });
 
-  it('repository locked by another client: the upload is kept, forget --prune fails and says so', async () => {
-    const dir = deployment('locked', `rest:http://${REST}:8000/locked`);
-    await sqlite(dir, 'CREATE TABLE torrents (info_hash TEXT); INSERT INTO torrents VALUES (\'a\');');
-    expect((await backup(dir, '20261106_030000')).result.result).toBe('success');
-    // Another client's backup, reading a stdin that never ends, holds its lock meanwhile.
+  it('wrong repository password: exit 0, local backup whole, no new repository, status.json and the /fail ping say so', async () => {
+    const keys = (await docker('exec', REST, 'ls', '/data/host/keys')).stdout;
+    const seen = await faultyRun(await host(), 'password', 'not the password');
+    expect(seen.status.offsite.message).toBe('Off-site repository could not be opened: Fatal: wrong password or no key found');
+    expect((await docker('exec', REST, 'ls', '/data/host/keys')).stdout).toBe(keys);
+  });
+
+  it('server disk full: exit 0, local backup whole, the upload failed, status.json and the /fail ping say so', async () => {
+    // The server's tmpfs holds 2 MiB: a repository's config and keys, not the upload.
+    // Random rows so nothing deduplicates; the stand-in tracker keeps writing meanwhile.
+    const target = await host();
+    await execa('sqlite3', ['-cmd', '.timeout 10000', path.join(target.deployDir, DATABASE), 'CREATE TABLE IF NOT EXISTS filler (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1024) INSERT INTO filler SELECT randomblob(4096) FROM n;']);
+    try {
+      const seen = await faultyRun(target, 'repository', `rest:http://${FULL}:8000/full`);
+      expect(seen.status.offsite.message).toMatch(/^Off-site upload failed: .+/);
+    } finally {
+      await execa('sqlite3', ['-cmd', '.timeout 10000', path.join(target.deployDir, DATABASE), 'DROP TABLE filler; VACUUM;']);
+    }
+  });
+
+  it('repository locked by another client: exit 0, the upload is kept, forget --prune failed, status.json and the /fail ping say so', async () => {
+    const target = await host();
     const holder = `tbsandbox-offsite-locker-${TAG}`;
+    // Another client's backup, reading a stdin that never ends, holds its lock meanwhile.
     const hold = await docker(
-      'run', '-d', '--name', holder, '--network', NETWORK, '-e', 'RESTIC_PASSWORD=correct horse', '--entrypoint', 'sh', IMAGE,
-      '-c', `sleep 600 | restic --no-cache -r rest:http://${REST}:8000/locked backup --stdin --host other`,
+      'run', '-d', '--name', holder, '--network', NETWORK, '-e', `RESTIC_PASSWORD=${PASSWORD}`, '--entrypoint', 'sh', IMAGE,
+      '-c', `sleep 600 | restic --no-cache -r rest:http://${REST}:8000/host backup --stdin --host other`,
     );
     expect(hold.exitCode, hold.stderr).toBe(0);
     try {
       // The lock is the repository's locks/ directory gaining a file.
-      for (let i = 0; i < 60 && (await docker('exec', REST, 'ls', '/data/locked/locks')).stdout.trim() === ''; i += 1) await new Promise((r) => setTimeout(r, 500));
-      const { result } = await backup(dir, '20261107_030000');
-      expect(result.result).toBe('failed');
-      expect(result.message).toMatch(/^Off-site forget\/prune failed: .*lock/);
+      expect(await waitFor(60, async () => (await docker('exec', REST, 'ls', '/data/host/locks')).stdout.trim() !== '')).toBe(true);
+      const seen = await faultyRun(target);
+      expect(seen.status.offsite.message).toMatch(/^Off-site forget\/prune failed: .*repository is already locked .*by /);
       // The upload itself went through before the prune was refused.
-      expect(result.snapshot).toMatch(/^[0-9a-f]{8}$/);
-      expect(result.last_success).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
-      await localIntact(dir, '20261107_030000');
+      expect(seen.status.offsite.snapshot).toMatch(/^[0-9a-f]{8}$/);
+      expect(seen.status.offsite.last_success).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
     } finally {
       await docker('rm', '-f', holder);
     }
   });
 });
 
-describe('off-site on a provisioned host', () => {
-  it('provision with backup.offsite: the run phase\'s backup is uploaded, status.json records it, no secret outside etc/offsite/', async () => {
-    sandbox = await sandboxUp('offsite');
-    // The target drives the machine's Docker (sandbox/target/Dockerfile): the backup
-    // container runs in the tracker stack's compose network, which the server joins.
-    const connect = await docker('network', 'connect', `tbsandbox-${sandbox.name}_default`, REST);
-    expect(connect.exitCode, connect.stderr).toBe(0);
-    const secret = 'offsite pw {{ not templated }}';
-    const envFile = envVariant(sandbox, 'offsite', (env) => {
-      (env as unknown as { backup: Record<string, unknown> }).backup.offsite = { repository: `rest:http://${REST}:8000/host`, password: { env: 'TB_OFFSITE_PASSWORD' } };
+describe('off-site to an SFTP server', () => {
+  let keyLine = '';
+
+  it('provision with an sftp: repository, the key from a {"file"} secret and the server\'s real host key: the run phase\'s backup is on the server; the key is only in the 0600 files', async () => {
+    const target = await host();
+    // The login key is made for this run; the server authorises it and nothing else.
+    const key = path.join(target.work, 'sftp-key');
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tracker-backup-test', '-f', key]);
+    keyLine = readFileSync(key, 'utf8').split('\n')[1] as string;
+    const up = await docker('run', '-d', '--name', SFTP, '--network', stackNetwork(target), '-e', `AUTHORIZED_KEY=${readFileSync(`${key}.pub`, 'utf8').trim()}`, SFTP_IMAGE);
+    expect(up.exitCode, up.stderr).toBe(0);
+    // sshd makes its host keys when it starts: known_hosts gets the one it really has.
+    expect(await waitFor(30, async () => (await docker('exec', SFTP, 'test', '-s', '/etc/ssh/ssh_host_ed25519_key.pub')).exitCode === 0)).toBe(true);
+    const hostKey = (await docker('exec', SFTP, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub')).stdout.split(' ').slice(0, 2).join(' ');
+    const envFile = envVariant(target, 'offsite-sftp', (env) => {
+      env.backup.offsite = {
+        repository: `sftp:restic@${SFTP}:/srv/restic/host`,
+        password: { env: 'TB_OFFSITE_PASSWORD' },
+        ssh_key: { file: key },
+        known_hosts: [`${SFTP} ${hostKey}`],
+      };
+      env.backup.alerts = { ping_url: pingUrl };
     });
-    process.env.TB_OFFSITE_PASSWORD = secret;
-    const provision = await cli(['provision', '--env', envFile], sandbox);
+    process.env.TB_OFFSITE_PASSWORD = PASSWORD;
+    const provision = await cli(['provision', '--env', envFile], target);
     expect(provision.exitCode, provision.stdout + provision.stderr).toBe(0);
-    expect(provision.stdout + provision.stderr).not.toContain('offsite pw');
-    const status = JSON.parse((await onTarget(sandbox, 'cat storage/backup/status.json')).stdout) as { result: string; offsite: Record<string, unknown> };
-    expect(status.result).toBe('success');
-    expect(status.offsite, JSON.stringify(status.offsite)).toMatchObject({ result: 'success', check: { result: 'success' } });
-    expect(status.offsite.snapshot).toMatch(/^[0-9a-f]{8}$/);
-    expect((await docker('exec', REST, 'ls', '/data/host/snapshots')).stdout.trim().split('\n')).toHaveLength(1);
-    const leaks = await onTarget(sandbox, `grep -rlF 'offsite pw' /var/log/tracker-backup.log storage/backup --exclude-dir=offsite --exclude-dir=sqlite --exclude-dir=config || true; stat -c '%a %U' storage/backup/etc/offsite storage/backup/etc/offsite/password`);
-    expect(leaks.stdout.trim().split('\n')).toEqual(['700 root', '600 root']);
+    expect(provision.stdout + provision.stderr).not.toContain(keyLine);
+    // The host was provisioned before (the REST describe), so provision took no backup of its
+    // own: the next run, as cron runs it, is the first to reach the SFTP server.
+    await onTarget(target, ': > /var/log/tracker-backup.log');
+    expect(await runMaintenance(target)).toBe(0);
+    process.stdout.write(`off-site sftp e2e: the run's log:\n${(await onTarget(target, 'cat /var/log/tracker-backup.log')).stdout}\n`);
+    const seen = await status(target);
+    expect(seen.result).toBe('success');
+    // No check: etc/offsite/last-check is the host's, and the REST describe's run checked.
+    expect(seen.offsite, JSON.stringify(seen.offsite)).toMatchObject({ result: 'success' });
+    expect(seen.offsite.snapshot).toMatch(/^[0-9a-f]{8}$/);
+    // The snapshot, in the repository on the server's disk.
+    const snapshots = (await docker('exec', SFTP, 'ls', '/srv/restic/host/snapshots')).stdout.trim().split('\n');
+    expect(snapshots.filter((id) => id.startsWith(seen.offsite.snapshot ?? '-'))).toHaveLength(1);
+    // On the target: the key in etc/offsite/ssh_key (0600 root) and nowhere else.
+    const onHost = await onTarget(target, `stat -c '%n %a %U' storage/backup/etc/offsite/ssh_key storage/backup/etc/offsite/known_hosts; grep -c '${SFTP} ${hostKey}' storage/backup/etc/offsite/known_hosts; grep -rlF '${keyLine}' . /var/log/tracker-backup.log /etc/cron.d /usr/local/bin /usr/local/lib/tracker-backup || true`);
+    expect(onHost.stdout.trim().split('\n')).toEqual([
+      'storage/backup/etc/offsite/ssh_key 600 root',
+      'storage/backup/etc/offsite/known_hosts 600 root',
+      '1',
+      './storage/backup/etc/offsite/ssh_key',
+    ]);
+    // In the generated project: only in the 0600 secrets file.
+    const project = path.join(target.work, 'ansible');
+    const inProject = await execa('grep', ['-rlF', keyLine, project], { reject: false });
+    const files = inProject.stdout.trim().split('\n');
+    expect(files.map((file) => path.relative(project, file))).toEqual([expect.stringMatching(/^group_vars\/env_[^/]+\/secrets\.yml$/)]);
+    expect(statSync(files[0] as string).mode & 0o777).toBe(0o600);
+  });
+
+  it('a wrong host key in known_hosts: the off-site step fails (StrictHostKeyChecking) and says so; nothing reaches the server; the local backup stands', async () => {
+    const target = await host();
+    expect(keyLine, 'the previous test provisioned the SFTP repository').not.toBe('');
+    const other = path.join(target.work, 'other-host-key');
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'impostor', '-f', other]);
+    const impostor = readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    const snapshots = (await docker('exec', SFTP, 'ls', '/srv/restic/host/snapshots')).stdout;
+    const seen = await faultyRun(target, 'known_hosts', `${SFTP} ${impostor}`);
+    expect(seen.status.offsite.message).toMatch(/^Off-site repository could not be opened: ssh: Host key for \S+ has changed and you have requested strict checking\. Host key verification failed\. Fatal: /);
+    expect((await docker('exec', SFTP, 'ls', '/srv/restic/host/snapshots')).stdout).toBe(snapshots);
   });
 });

@@ -388,25 +388,46 @@ restic_run() {
       export "$name=$value"
     done
     export RESTIC_REPOSITORY_FILE="$OFFSITE/repository" RESTIC_PASSWORD_FILE="$OFFSITE/password"
+    [[ -z "$SSH_LOG" ]] || { : >"$SSH_LOG" && export PATH="$SSH_BIN:$PATH"; }
     exec restic --no-cache "$@"
   ) 2>"$errors" || status=$?
-  # restic's "Fatal:" line says what went wrong; what follows it is advice.
-  OFFSITE_ERROR="$({ grep -m 1 '^Fatal:' "$errors" || grep -v '^\s*$' "$errors" | tail -n 1; } | tr -d '\r' | cut -c 1-300)" || true
+  OFFSITE_ERROR="$(restic_reason "$errors")"
   rm -f -- "$errors"
   return "$status"
 }
 
+# Usage: restic_reason FILE (restic's stderr). restic's "Fatal:" line says what went wrong;
+# what follows it is advice. A lock held by another client has no such line, and its last
+# line is the advice (`unlock`), so the line naming the holder is taken. For sftp the Fatal
+# line says only "EOF": the reason is in ssh's own last words (a changed host key, a key
+# the server refused), so they come first.
+restic_reason() {
+  local fatal ssh=""
+  fatal="$({ grep -m 1 '^Fatal:' "$1" || grep -m 1 'already locked' "$1" || grep -v '^\s*$' "$1" | tail -n 1; } | tr -d '\r' | cut -c 1-300)" || true
+  [[ -z "$SSH_LOG" || ! -s "$SSH_LOG" ]] ||
+    ssh="$(grep -v -e '^@' -e '^ ' -e '^Warning: Permanently added' "$SSH_LOG" | tail -n 2 | tr -d '\r' | tr '\n' ' ' | cut -c 1-200)" || true
+  printf '%s' "${ssh:+ssh: $ssh}$fatal"
+}
+
 # sftp logs in with the role's key and checks the role's known_hosts; without them the
-# first key seen is kept (accept-new). The container's own ~/.ssh, gone with it.
+# first key seen is kept (accept-new). restic 0.14 passes ssh's stderr on, but may exit
+# before it has, so ssh writes its messages to a log (-E) instead, through a wrapper first
+# in restic's PATH. All in the container's own home (umask 077), gone with it.
+SSH_LOG=""
+SSH_BIN=""
 ssh_setup() {
   local known="$OFFSITE/known_hosts" strict=yes
   [[ -f "$known" ]] || { known="$OFFSITE/known_hosts.seen"; strict=accept-new; }
-  mkdir -p "$HOME/.ssh" && chmod 0700 "$HOME/.ssh"
+  mkdir -p "$HOME/.ssh/bin" && chmod 0700 "$HOME/.ssh"
   {
     printf 'Host *\n  BatchMode yes\n  ConnectTimeout 20\n  ServerAliveInterval 15\n'
     printf '  UserKnownHostsFile %s\n  StrictHostKeyChecking %s\n' "$known" "$strict"
     [[ ! -f "$OFFSITE/ssh_key" ]] || printf '  IdentityFile %s\n  IdentitiesOnly yes\n' "$OFFSITE/ssh_key"
   } >"$HOME/.ssh/config"
+  SSH_LOG="$HOME/.ssh/log"
+  SSH_BIN="$HOME/.ssh/bin"
+  printf '#!/bin/sh\nexec %q -E %q "$@"\n' "$(command -v ssh)" "$SSH_LOG" >"$SSH_BIN/ssh"
+  chmod 0700 "$SSH_BIN/ssh"
 }
 
 # A repository that does not exist yet is made; one that exists but refuses the password
