@@ -231,14 +231,14 @@ main() {
   say "timing the compaction for off-site"
   compact="$(compaction_ms)"
 
-  printf '## Off-site (P6): bench/offsite.sh %s\n\n%s\n' "$size" "$(machine)"
+  printf '### Output (bench/offsite.sh %s)\n\n%s\n' "$size" "$(machine)"
   printf 'restic: %s (the backup image'"'"'s, Debian 12); server: restic-rest-server (Debian 13) on a local Docker network. Load before the run: %s.\n\n' "$restic_version" "$BENCH_LOAD"
   printf 'Database: %s bytes, %s pages of %s bytes, %s torrents; 1%% = %s rows.\n\n' "$BYTES" "$pages" "$((BYTES / pages))" "$rows" "$((rows / 100))"
   printf '| day-2 change | pages changed | 1 MiB regions changed |\n|---|---|---|\n'
   printf '| clustered: newest 1%% by rowid | %s of %s (%s) | %s of %s |\n' "${clustered[0]}" "$pages" "$(pct "${clustered[0]}" "$pages")" "${clustered[1]}" "$regions"
   printf '| scattered: 1%% at random | %s of %s (%s) | %s of %s |\n\n' "${scattered[0]}" "$pages" "$(pct "${scattered[0]}" "$pages")" "${scattered[1]}" "$regions"
 
-  printf '### Bytes added to the repository\n\n'
+  printf '#### Bytes added to the repository\n\n'
   printf '"added": the repository'"'"'s growth on the server'"'"'s disk (packs, index, snapshot); in brackets restic'"'"'s `data_added` (new chunks before compression, what status.json reports). Day 2 scattered starts from the day-1 database, in the repository that holds day 1 and day 2 clustered.\n\n'
   printf '| upload | day 1 added | day 2 clustered added | ÷ database | day 2 scattered added | ÷ database |\n|---|---|---|---|---|---|\n'
   row_days 'ours: stop mode copy, `finish` (VACUUM INTO the upload), `offsite` step' "${result[ours_day1]}" "${result[ours_clustered]}" "${result[ours_scattered]}"
@@ -248,7 +248,7 @@ main() {
   row_days 'peers: the `.db.gz` archive (pigz -6)' "${result[gz_day1]}" "${result[gz_clustered]}" ''
 
   local base="${result[plain_day1]%% *}" ours_ms="${result[ours_day1]%% *}"
-  printf '\n### Day-1 upload time (fresh repository each)\n\n'
+  printf '\n#### Day-1 upload time (fresh repository each)\n\n'
   printf '| upload | time (s) | MB/s (database size / time) | throughput ÷ plain `restic backup` |\n|---|---|---|---|\n'
   row_time '**baseline**: plain `restic init` + `restic backup tracker.db`' "${result[plain_day1]}" "$base"
   row_time 'ours: the `offsite` step (open or init, backup, forget --prune)' "${result[ours_day1]}" "$base"
