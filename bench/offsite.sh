@@ -36,7 +36,9 @@ REPOS="$WORK/repos"
 readonly DEPLOY STORE REPOS
 
 teardown() {
-  docker rm -f "$REST" >/dev/null 2>&1 || true
+  # The server and, after an interrupt, the step that was running: the network goes only
+  # once nothing is attached to it.
+  docker ps -aq --filter "network=$NETWORK" | xargs -r docker rm -f >/dev/null 2>&1 || true
   docker network rm "$NETWORK" >/dev/null 2>&1 || true
   docker rmi "$IMAGE" >/dev/null 2>&1 || true
   cleanup
