@@ -136,35 +136,56 @@ afterAll(async () => {
 });
 
 describe('backup.sh offsite against a restic REST server', () => {
-  it('first run initialises the repository and uploads; day 2 adds a fraction; a wrong password neither uploads nor makes a new repository', async () => {
+  it('uploads; day 2 adds only the chunks around a clustered change, a scattered change adds most of the file; a wrong password neither uploads nor makes a new repository', async () => {
     const dir = deployment('daily', `rest:http://${REST}:8000/daily`);
-    await sqlite(dir, 'CREATE TABLE torrents (info_hash TEXT, completed INTEGER); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) INSERT INTO torrents SELECT hex(randomblob(20)), i FROM n;');
+    // restic draws a random chunker polynomial for each new repository, so the same file
+    // is cut at different places in each: with chunks of 512 KiB to 8 MiB, the chunks
+    // holding a 10 MB file's changes added 0.5 to 3.2 MB from run to run. This repository
+    // takes the polynomial of test/fixtures/restic-chunker (config and key of an empty
+    // repository, password "correct horse"), and the rows are a function of their number,
+    // so every run cuts the same bytes at the same places and adds the same amount.
+    const fixture = path.join(work, 'restic-chunker');
+    cpSync(path.join(ROOT, 'test/fixtures/restic-chunker'), fixture, { recursive: true });
+    const init = await docker(
+      'run', '--rm', '--network', NETWORK, '-v', `${fixture}:/fixture`, '-v', `${dir}/storage/backup/etc/offsite:/offsite:ro`, '--entrypoint', 'restic', IMAGE,
+      '--no-cache', '--repo', `rest:http://${REST}:8000/daily`, '--password-file', '/offsite/password',
+      'init', '--copy-chunker-params', '--from-repo', '/fixture', '--from-password-file', '/offsite/password',
+    );
+    expect(init.exitCode, init.stderr).toBe(0);
+    await sqlite(dir, 'CREATE TABLE torrents (info_hash TEXT, completed INTEGER); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) INSERT INTO torrents SELECT substr(hex(sha3(i)), 1, 40), i FROM n;');
+    const size = readFileSync(path.join(dir, DATABASE)).length;
     const day1 = await backup(dir, '20261101_030000');
-    expect(day1.log).toContain('INFO: Off-site repository not found; initialising it');
+    expect(day1.log).not.toContain('initialising');
     expect(day1.result).toMatchObject({ result: 'success', check: 'success' });
     expect(day1.result.snapshot).toMatch(/^[0-9a-f]{8}$/);
-    expect(Number(day1.result.bytes_added)).toBeGreaterThan(0);
+    // bytes_added is restic's data_added: the new chunks before compression.
+    expect(Number(day1.result.bytes_added)).toBeGreaterThanOrEqual(size);
     await localIntact(dir, '20261101_030000');
 
-    // 1% of the rows, neighbours on disk as a day's new torrents are: restic's chunks
-    // (about 1 MiB) elsewhere in the ~10 MB file stay the same.
+    // Clustered: the newest 1% of the rows (a tracker's new torrents are its active ones),
+    // the last ~25 of the file's 2,500 pages, plus page 1, whose change counter every
+    // write bumps. Two places: at most the chunks holding them are new.
     await sqlite(dir, 'UPDATE torrents SET completed = completed + 1 WHERE rowid > 198000;');
     const day2 = await backup(dir, '20261102_030000');
-    expect(day2.log).not.toContain('initialising');
     // Checked on day 1; not due again for 7 days.
     expect(day2.result).toMatchObject({ result: 'success', check: 'skipped' });
-    const size = readFileSync(path.join(dir, DATABASE)).length;
-    expect(Number(day2.result.bytes_added)).toBeLessThan(size / 2);
-    console.log(`off-site dedup: database ${size} B; day 1 added ${day1.result.bytes_added} B, day 2 (1% of rows changed) added ${day2.result.bytes_added} B`);
+    // Scattered: every 100th row, one in three pages, so every chunk of the file changes.
+    await sqlite(dir, 'UPDATE torrents SET completed = completed + 1 WHERE rowid % 100 = 50;');
+    const day3 = await backup(dir, '20261103_030000');
+    expect(day3.result).toMatchObject({ result: 'success', check: 'skipped' });
+    const [added2, added3] = [Number(day2.result.bytes_added), Number(day3.result.bytes_added)];
+    console.log(`off-site dedup: database ${size} B; day 1 added ${day1.result.bytes_added} B, day 2 (newest 1% of rows) ${added2} B, day 3 (every 100th row) ${added3} B`);
+    expect(added2).toBeLessThan(size / 4);
+    expect(added3).toBeGreaterThan(size * 0.8);
 
     const keys = await docker('exec', REST, 'ls', '/data/daily/keys');
     writeFileSync(path.join(dir, 'storage/backup/etc/offsite/password'), 'not the password\n');
-    const wrong = await backup(dir, '20261103_030000');
+    const wrong = await backup(dir, '20261104_030000');
     expect(wrong.result.result).toBe('failed');
     expect(wrong.result.message).toContain('wrong password');
     expect(wrong.log).not.toContain('initialising');
     expect((await docker('exec', REST, 'ls', '/data/daily/keys')).stdout).toBe(keys.stdout);
-    await localIntact(dir, '20261103_030000');
+    await localIntact(dir, '20261104_030000');
   });
 });
 
@@ -260,6 +281,8 @@ describe('off-site on a provisioned host', () => {
     expect(seen.offsite, JSON.stringify(seen.offsite)).toMatchObject({ result: 'success', check: { result: 'success' } });
     expect(seen.offsite.snapshot).toMatch(/^[0-9a-f]{8}$/);
     expect((await docker('exec', REST, 'ls', '/data/host/snapshots')).stdout.trim().split('\n')).toHaveLength(1);
+    // The first run on a new repository creates it (the dedup tests start from a prepared one).
+    expect((await onTarget(target, 'cat /var/log/tracker-backup.log')).stdout).toContain('INFO: Off-site repository not found; initialising it');
     const leaks = await onTarget(target, `grep -rlF 'offsite pw' /var/log/tracker-backup.log storage/backup --exclude-dir=offsite --exclude-dir=sqlite --exclude-dir=config || true; stat -c '%a %U' storage/backup/etc/offsite storage/backup/etc/offsite/password`);
     expect(leaks.stdout.trim().split('\n')).toEqual(['700 root', '600 root']);
   });
