@@ -36,7 +36,10 @@ describe('role variables', () => {
 
   it.each(Object.keys(specs).filter((entry) => entry !== 'main'))('entry point %s checks the ranges first (tasks/validate.yml)', (entry) => {
     const tasks = parse(readFileSync(path.join(ROLE, 'tasks', `${entry}.yml`), 'utf8')) as Record<string, unknown>[];
-    expect(tasks[0]?.['ansible.builtin.import_tasks']).toBe('validate.yml');
+    const first = tasks[0] ?? {};
+    expect(first['ansible.builtin.import_tasks'] ?? first['ansible.builtin.include_tasks']).toBe('validate.yml');
+    // run's only exception: skipped after the release phase checked them on the host in this run.
+    if (first['ansible.builtin.include_tasks']) expect(first.when).toBe('tracker_backup_probe is not defined');
   });
 
   it('the CLI only hands the role variables it declares', async () => {
