@@ -106,6 +106,20 @@ describe('the role on a real ansible-playbook run', () => {
     expect(existsSync(path.join(deployDir, 'storage'))).toBe(false);
   });
 
+  it('names every wrong value at once, in the one check task', async () => {
+    const deployDir = mkdtempSync(path.join(tmpdir(), 'tb-deploy-'));
+    const project = await localProject(exampleEnv(), deployDir);
+    const varsFile = path.join(project, 'group_vars/env_my_deployment/tracker_backup.yml');
+    writeFileSync(varsFile, stringify({ ...(parse(readFileSync(varsFile, 'utf8')) as object), tracker_backup_retention_days: 0, tracker_backup_restore_at: 'yesterday' }));
+    const command = playbookCommand({ projectDir: project, phase: 'release', check: false, color: false, statsFile: path.join(project, 'stats.json') });
+    const run = await execa(command.program, command.args, { cwd: command.cwd, env: command.env, reject: false, all: true });
+    expect(run.exitCode).not.toBe(0);
+    const output = run.all.replace(/\s+/g, ' ');
+    expect(output).toContain('must be a whole number from 1 to 365; it is 0');
+    expect(output).toContain('tracker_backup_restore_at must be a string matching ^(latest|[0-9]{8}_[0-9]{6})$; it is yesterday');
+    expect(existsSync(path.join(deployDir, 'storage'))).toBe(false);
+  });
+
   it('reports per-host stats through the callback (run phase with backups disabled changes nothing)', async () => {
     const deployDir = mkdtempSync(path.join(tmpdir(), 'tb-deploy-'));
     const project = await localProject(withValue(exampleEnv(), 'backup.enabled', false), deployDir);
