@@ -87,52 +87,75 @@ ${others.join('\n')}
 `;
 }
 
-function assertTask(s: Setting, what: string, that: readonly string[], rule: string): string {
-  return `- name: Value of ${s.variable} is ${what}
-  ansible.builtin.assert:
-    that:
-${that.map((condition) => `      - ${stringify(condition, { version: '1.1', lineWidth: 0 }).trimEnd()}`).join('\n')}
-    fail_msg: >-
-      ${s.variable}${origin(s)}
-      must be ${rule};
-      ${s.noLog ? 'its value is not shown (it may hold credentials)' : `it is {{ ${s.variable} }}`}
-    quiet: true`;
+/**
+ * One check of validate.yml: its rule (the message's start) and Python pattern, kept as
+ * plain YAML values, and its item of the list of problems, which refers to them. Ansible
+ * doubles the backslashes of string literals inside a templated expression, so no pattern
+ * or message is spelled inside one.
+ */
+interface Check {
+  key: string;
+  rule: string;
+  pattern?: string;
+  item: string;
+}
+
+function check(s: Setting, kind: string, that: readonly string[], rule: string, pattern?: string): Check {
+  const key = `${s.variable.replace(/^tracker_backup_/, '')}_${kind}`;
+  const value = s.noLog ? "'its value is not shown (it may hold credentials)'" : `'it is ' ~ ${s.variable}`;
+  const item = `(tracker_backup_check_rules.${key} ~ ${value} if not (
+          ${that.map((condition) => `(${condition})`).join('\n          and ')}) else '')`;
+  return { key, rule: `${s.variable}${origin(s)} must be ${rule}; `, pattern, item };
 }
 
 /** A JavaScript pattern for Python's re: its `$` also matches before a final newline, `\Z` does not. */
-const pythonPattern = (pattern: string) => JSON.stringify(pattern.endsWith('$') ? `${pattern.slice(0, -1)}\\Z` : pattern);
+const pythonPattern = (pattern: string) => (pattern.endsWith('$') ? `${pattern.slice(0, -1)}\\Z` : pattern);
 
-function checks(s: Setting): string[] {
-  const out: string[] = [];
+function checks(s: Setting): Check[] {
+  const out: Check[] = [];
   const v = s.variable;
   if (s.minimum !== undefined && s.maximum !== undefined) {
     const rule = `a whole number from ${s.minimum} to ${s.maximum}`;
-    out.push(assertTask(s, `within ${s.minimum}..${s.maximum}`, [`${v} | int >= ${s.minimum}`, `${v} | int <= ${s.maximum}`], rule));
+    out.push(check(s, 'range', [`${v} | int >= ${s.minimum}`, `${v} | int <= ${s.maximum}`], rule));
   }
   if (s.pattern) {
-    const match = pythonPattern(s.pattern);
+    const match = `tracker_backup_check_patterns.${v.replace(/^tracker_backup_/, '')}_pattern`;
     const most = s.maxLength === undefined ? '' : ` of at most ${s.maxLength} characters`;
     if (s.type === 'list') {
       const that = [`${v} | reject('match', ${match}) | list | length == 0`];
       if (s.maxLength !== undefined) that.push(`${v} | map('length') | select('gt', ${s.maxLength}) | list | length == 0`);
-      out.push(assertTask(s, 'a list of allowed values', that, `a list of strings matching ${s.pattern}${most}`));
+      out.push(check(s, 'pattern', that, `a list of strings matching ${s.pattern}${most}`, pythonPattern(s.pattern)));
     } else {
       // A default of "" means "none" (the bundled image), so "" stays allowed there.
       const empty = s.default === '' ? `${v} == '' or ` : '';
       const that = [`${empty}${v} is match(${match})`];
       if (s.maxLength !== undefined) that.push(`${v} | length <= ${s.maxLength}`);
-      out.push(assertTask(s, 'of the allowed form', that, `${empty ? 'empty or ' : ''}a string matching ${s.pattern}${most}`));
+      out.push(check(s, 'pattern', that, `${empty ? 'empty or ' : ''}a string matching ${s.pattern}${most}`, pythonPattern(s.pattern)));
     }
   }
   return out;
 }
 
 export function validateYaml(): string {
+  const all = roleSettings().flatMap(checks);
+  const patterns = Object.fromEntries(all.filter((c) => c.pattern !== undefined).map((c) => [c.key, c.pattern]));
+  const rules = Object.fromEntries(all.map((c) => [c.key, c.rule]));
   return `---
 # ${GENERATED}
 # meta/argument_specs.yml checks types and choices; Ansible has no way to say a range or a
-# pattern there, so they are checked here, before any task touches the host.
-${roleSettings().flatMap(checks).join('\n\n')}
+# pattern there, so they are checked here, before any task touches the host: in one task
+# (a task per variable costs every run time), whose message names every wrong value.
+- name: Values of the role variables are within their ranges and patterns
+  ansible.builtin.assert:
+    that: tracker_backup_invalid | length == 0
+    fail_msg: "{{ tracker_backup_invalid | join('; ') }}"
+    quiet: true
+  vars:
+${indent(stringify({ tracker_backup_check_patterns: patterns, tracker_backup_check_rules: rules }, { version: '1.1', lineWidth: 120 }).trimEnd(), 4)}
+    tracker_backup_invalid: >-
+      {{ [
+        ${all.map((c) => c.item).join(',\n        ')}
+      ] | select | list }}
 `;
 }
 

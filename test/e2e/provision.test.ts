@@ -30,6 +30,38 @@ async function count(glob: string): Promise<number> {
   return Number(result.stdout.trim());
 }
 
+/** The tasks that install or fix something on the host: on an unchanged host each is skipped. */
+const INSTALL_TASKS = [
+  'Backup directories are readable by that group only, and written by root only',
+  'Backup configuration is written (read as data, never sourced; it holds no secret)',
+  'List of configuration paths to archive is written',
+  'Backup log is readable by that group only',
+  'Backup scripts and image build context are installed',
+  'Host program is installed',
+  'Maintenance script is installed where cron runs it',
+  'Restore script is installed',
+  'Backup log is rotated',
+  'Backup image is built from the bundled context',
+  "Compose accepts the operator's files with the backup service added",
+  "Backup service is defined beside the operator's compose files",
+  "Compose loads the backup service file after the operator's files",
+  'Backup schedule is installed',
+];
+
+/** Each task's outcome in Ansible's output: of a loop's items, the weightiest (fatal > changed > ok > skipping). */
+function taskOutcomes(output: string): Map<string, string> {
+  const weight = ['skipping', 'ok', 'changed', 'fatal'];
+  const outcome = new Map<string, string>();
+  let task = '';
+  for (const line of output.split('\n')) {
+    const header = /^TASK \[tracker_backup : (.*)\] \**$/.exec(line);
+    if (header) task = header[1] ?? '';
+    const result = /^(ok|changed|skipping|fatal): \[/.exec(line)?.[1];
+    if (result && task && weight.indexOf(result) >= weight.indexOf(outcome.get(task) ?? 'skipping')) outcome.set(task, result);
+  }
+  return outcome;
+}
+
 const LOG_LINE = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] /;
 
 beforeAll(async () => {
@@ -138,6 +170,56 @@ describe('provision against a fresh sandbox target', () => {
     const run = await timed('provision (idempotent re-run)', () => cli(['provision', '--env', target().envFile], target()));
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toMatch(/hosts: 1, changed: 0, failed: 0/);
+  });
+
+  it('on an unchanged host the second provision asks the host once and runs no install task', async () => {
+    const run = await cli(['provision', '--env', target().envFile], target());
+    expect(run.exitCode).toBe(0);
+    const outcome = taskOutcomes(run.stdout);
+    expect(outcome.get('Host state is read in one pass')).toBe('ok');
+    // Skipped, or not even included: the files holding them are included only on a difference.
+    for (const task of INSTALL_TASKS) expect(outcome.get(task) ?? 'not run', task).toMatch(/^(skipping|not run)$/);
+    // The run phase finds the initial backup and validates nothing twice.
+    expect(outcome.get('Maintenance run has taken the initial backup')).toBe('skipping');
+    expect(outcome.get('Ranges of the role variables are checked')).toBe('skipping');
+  });
+
+  it('a host that drifted is put back: changed content, mode, owner, a removed file and .env line', async () => {
+    const drift = await onTarget(
+      target(),
+      [
+        'echo "# drift" | sudo tee -a /usr/local/lib/tracker-backup/lib.sh >/dev/null',
+        'sudo chmod 0700 /usr/local/bin/tracker-backup',
+        'sudo chown torrust /etc/logrotate.d/tracker-backup',
+        'sudo rm /etc/cron.d/tracker-backup',
+        'sudo chmod 0755 storage/backup/etc',
+        'sudo sed -i "/^COMPOSE_FILE=/d" .env',
+        'echo "# drift" | sudo tee -a storage/backup/etc/backup.conf >/dev/null',
+      ].join(' && '),
+    );
+    expect(drift.exitCode, drift.stderr).toBe(0);
+    const state = 'stat -c "%n %a %U" /usr/local/bin/tracker-backup /etc/logrotate.d/tracker-backup /etc/cron.d/tracker-backup storage/backup/etc; grep ^COMPOSE_FILE= .env';
+    const repaired = await cli(['provision', '--env', target().envFile], target());
+    expect(repaired.exitCode).toBe(0);
+    const outcome = taskOutcomes(repaired.stdout);
+    for (const task of [
+      'Backup scripts and image build context are installed',
+      'Host program is installed',
+      'Backup log is rotated',
+      'Backup schedule is installed',
+      'Backup directories are readable by that group only, and written by root only',
+      'Compose loads the backup service file after the operator\'s files',
+      'Backup configuration is written (read as data, never sourced; it holds no secret)',
+    ]) expect(outcome.get(task), task).toBe('changed');
+    const after = await onTarget(target(), state);
+    expect(after.stdout).toContain('/usr/local/bin/tracker-backup 755 root');
+    expect(after.stdout).toContain('/etc/logrotate.d/tracker-backup 644 root');
+    expect(after.stdout).toContain('/etc/cron.d/tracker-backup 644 root');
+    expect(after.stdout).toMatch(/storage\/backup\/etc 750 root/);
+    expect(after.stdout).toMatch(/^COMPOSE_FILE=.*docker-compose\.backup\.yml$/m);
+    expect((await onTarget(target(), 'grep -l "# drift" /usr/local/lib/tracker-backup/lib.sh storage/backup/etc/backup.conf; true')).stdout).toBe('');
+    const again = await cli(['provision', '--env', target().envFile], target());
+    expect(again.stdout).toMatch(/hosts: 1, changed: 0, failed: 0/);
   });
 
   it('with schedule "* * * * *", cron itself runs the maintenance script and a new backup appears', async () => {
