@@ -16,6 +16,7 @@
 # (while lint and the unit tests run), so that no lane builds the same tag as another: each
 # `sandbox.sh up` then only finds them in the build cache. A lane's output goes to its own
 # file, printed whole when every lane has ended; the per-cell lines add up the lanes.
+# `scripts/test.sh lanes` prints which lane runs which file and runs nothing.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,8 +25,8 @@ PASSED=0
 FAILED=0
 SKIPPED=0
 CELLS=()
-REPORTS="$(mktemp -d /tmp/tracker-backup-test.XXXXXX)"
-readonly REPORTS
+# Set by main: vitest's reports, the lanes' output and the image build logs.
+REPORTS=""
 
 log() {
   printf '[%s] INFO: %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$*"
@@ -106,15 +107,16 @@ count_cell() {
 LANES=()
 LANE_PIDS=()
 
-# An e2e lane: one vitest process in the background, its files one at a time, its output
-# in $REPORTS/LANE.log. The cell's TRACKER_BACKUP_* variables come from the caller.
-# --no-cache: the lanes would otherwise all rewrite vitest's one results cache when they end.
-# Usage: start_lane LANE FILE...
+# An e2e lane: one vitest process in the background taking the lane's files (lane_plan)
+# one at a time, its output in $REPORTS/LANE.log. The cell's TRACKER_BACKUP_* variables come
+# from the caller. --no-cache: the lanes would otherwise all rewrite vitest's one results
+# cache when they end.
+# Usage: start_lane LANE
 start_lane() {
-  local lane="$1"
-  shift
-  log "== e2e lane $lane: $# files, output below once every lane has ended"
-  vitest_run "$REPORTS/$lane.json" --project e2e --no-cache "$@" >"$REPORTS/$lane.log" 2>&1 &
+  local lane="$1" files=()
+  mapfile -t files < <(lane_plan | sed -n "s|^$lane ||p")
+  log "== e2e lane $lane: ${#files[@]} files, output below once every lane has ended"
+  vitest_run "$REPORTS/$lane.json" --project e2e --no-cache "${files[@]}" >"$REPORTS/$lane.log" 2>&1 &
   LANES+=("$lane")
   LANE_PIDS+=("$!")
 }
@@ -138,16 +140,24 @@ wait_lanes() {
   done
 }
 
-# The first cell's files that the second cell does not run.
-first_cell_only() {
+# Which lane runs which e2e file, one "LANE FILE" line each (`scripts/test.sh lanes`): the
+# first cell's V2_FILES, the first cell's other files, the second cell's V2_FILES.
+lane_plan() {
   local file
+  printf 'bookworm-v2 %s\n' "${V2_FILES[@]}"
   for file in test/e2e/*.test.ts; do
-    [[ " ${V2_FILES[*]} " == *" $file "* ]] || printf '%s\n' "$file"
+    [[ " ${V2_FILES[*]} " == *" $file "* ]] || printf 'bookworm-rest %s\n' "$file"
   done
+  printf 'trixie %s\n' "${V2_FILES[@]}"
 }
 
 main() {
-  local images rest=()
+  local images
+  if [[ "${1:-}" == lanes ]]; then
+    lane_plan
+    return 0
+  fi
+  REPORTS="$(mktemp -d /tmp/tracker-backup-test.XXXXXX)"
   build_images >"$REPORTS/images.log" 2>&1 &
   images=$!
   check "lint (eslint, ansible-lint, yamllint, shellcheck)" scripts/lint.sh
@@ -158,10 +168,9 @@ main() {
   log "== sandbox and controller images"
   # Not a test: a lane whose images are missing builds them itself, and fails if it cannot.
   wait "$images" || { cat -- "$REPORTS/images.log"; log "== building the images up front failed; each lane builds its own"; }
-  mapfile -t rest < <(first_cell_only)
-  start_lane bookworm-v2 "${V2_FILES[@]}"
-  start_lane bookworm-rest "${rest[@]}"
-  TRACKER_BACKUP_SANDBOX_OS=trixie TRACKER_BACKUP_CONTROLLER=2.19 start_lane trixie "${V2_FILES[@]}"
+  start_lane bookworm-v2
+  start_lane bookworm-rest
+  TRACKER_BACKUP_SANDBOX_OS=trixie TRACKER_BACKUP_CONTROLLER=2.19 start_lane trixie
   wait_lanes
   count_cell "e2e bookworm, compose v1, ansible-core 2.14" "$REPORTS/bookworm-v2.json" "$REPORTS/bookworm-rest.json"
   count_cell "e2e trixie, compose v2, ansible-core 2.19" "$REPORTS/trixie.json"
