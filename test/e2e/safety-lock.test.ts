@@ -227,7 +227,7 @@ describe('a step ends with the script (item 13)', () => {
     const ours = `${prefix}19990101_000000-snapshot-${process.pid}`;
     // Not hex: no deploy directory's prefix.
     const foreign = `tracker-backup-zzzzzzzz-19990101_000000-snapshot-${process.pid}`;
-    for (const name of [ours, foreign]) await execa('docker', ['create', '--name', name, 'tracker-backup-sandbox/target:latest', 'true']);
+    for (const name of [ours, foreign]) await execa('docker', ['create', '--name', name, 'tracker-backup-sandbox/tracker:latest', 'true']);
     try {
       const from = await logLines();
       expect(await runMaintenance(target())).toBe(0);
