@@ -369,8 +369,8 @@ describe('off-site to an SFTP server', () => {
     process.stdout.write(`off-site sftp e2e: the run's log:\n${(await onTarget(target, 'cat /var/log/tracker-backup.log')).stdout}\n`);
     const seen = await status(target);
     expect(seen.result).toBe('success');
-    // No check: etc/offsite/last-check is the host's, and the REST describe's run checked.
-    expect(seen.offsite, JSON.stringify(seen.offsite)).toMatchObject({ result: 'success' });
+    // The REST describe's run checked its repository; this one is new, so it is checked now.
+    expect(seen.offsite, JSON.stringify(seen.offsite)).toMatchObject({ result: 'success', check: { result: 'success' } });
     expect(seen.offsite.snapshot).toMatch(/^[0-9a-f]{8}$/);
     // The snapshot, in the repository on the server's disk.
     const snapshots = (await docker('exec', SFTP, 'ls', '/srv/restic/host/snapshots')).stdout.trim().split('\n');

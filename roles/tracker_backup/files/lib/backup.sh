@@ -473,12 +473,19 @@ offsite_fail() {
   exit 1
 }
 
+# The repository a check was of, as a hash (the string may hold credentials).
+repository_key() {
+  sha256sum <"$OFFSITE/repository" | cut -d ' ' -f 1
+}
+
+# last-check holds "EPOCH REPOSITORY-KEY": a check counts only for the repository it read,
+# so a new repository is checked on its first run rather than check_every_days later.
 offsite_check_due() {
-  local every last=0
+  local every last=0 key=""
   every="$(config OFFSITE_CHECK_EVERY_DAYS)"
   ((every > 0)) || return 1
-  [[ ! -f "$OFFSITE/last-check" ]] || read -r last <"$OFFSITE/last-check" || true
-  [[ "$last" =~ ^[0-9]+$ ]] || last=0
+  [[ ! -f "$OFFSITE/last-check" || -L "$OFFSITE/last-check" ]] || read -r last key <"$OFFSITE/last-check" || true
+  [[ "$last" =~ ^[0-9]+$ && "$key" == "$(repository_key)" ]] || last=0
   (($(now_epoch) - last >= every * 86400))
 }
 
@@ -509,7 +516,7 @@ cmd_offsite() {
       offsite_result "check=failed" "check_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
       offsite_fail "Off-site restic check failed"
     }
-    now_epoch >"$OFFSITE/last-check"
+    replace_file "$OFFSITE/last-check" "$(now_epoch) $(repository_key)"$'\n' || true
     offsite_result "check=success" "check_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     log INFO "Off-site repository checked (read-data-subset $(config OFFSITE_CHECK_SUBSET))"
   else
