@@ -100,6 +100,8 @@ use_image() {
 build_before_image() {
   mkdir -p "$WORK/before"
   git -C "$REPO_ROOT" archive "$BENCH_BEFORE" roles/tracker_backup/files/lib | tar -x -C "$WORK/before"
+  # As the role installs the build context: every file 0755.
+  chmod 0755 "$WORK/before/roles/tracker_backup/files/lib"/*
   docker build -q -t "$BEFORE_IMAGE" "$WORK/before/roles/tracker_backup/files/lib" >&2
   AFTER_IMAGE="$(sed -n 's/^ *image: "\(tracker-backup:[0-9a-f]*\)"$/\1/p' "$DEPLOY/docker-compose.backup.yml" | head -n 1)"
   [[ -n "$AFTER_IMAGE" ]] || die "no tracker-backup image in the target's docker-compose.backup.yml"
