@@ -15,6 +15,10 @@
 # the target after provisioning, to measure an older stop, e.g. the one before issue 10 §5:
 #   git show 3ce011b:roles/tracker_backup/files/lib/host.sh >/tmp/host-before.sh
 #   BENCH_HOST_SH=/tmp/host-before.sh bench/downtime.sh 10 1000
+# BENCH_BEFORE: a git revision; a row with a third word "before" ("stop gzip before") then
+# runs with the backup image built from roles/tracker_backup/files/lib at that revision,
+# against the same baseline in the same run, e.g. the gzip pipeline before issue 14:
+#   BENCH_BEFORE=91cfc19 BENCH_ROWS="stop gzip before,stop gzip,stop zstd" bench/downtime.sh 10 1000
 # Needs what the sandbox needs (scripts/setup.sh), run as root. Prints markdown.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -81,14 +85,44 @@ failed_writes() {
   on_target "$NAME" "docker logs --since '$1' \$(docker-compose ps -q tracker) 2>&1 | grep -c 'WARN: insert .* failed' || true"
 }
 
-# ours MODE COMPRESSION: prints "total_ms downtime_ms failed_writes".
+readonly BEFORE_IMAGE=tracker-backup-bench:before
+AFTER_IMAGE=""
+
+# use_image IMAGE: the target's backup service runs IMAGE from now on (its compose file
+# is on this machine, in the deploy directory).
+use_image() {
+  sed -i "s|^\( *image: \)\"tracker-backup[^\"]*\"\$|\1\"$1\"|" "$DEPLOY/docker-compose.backup.yml"
+  grep -q "image: \"$1\"" "$DEPLOY/docker-compose.backup.yml" || die "could not set the backup image to $1"
+}
+
+# The backup image of files/lib at BENCH_BEFORE, built once; AFTER_IMAGE is the one the
+# role built.
+build_before_image() {
+  mkdir -p "$WORK/before"
+  git -C "$REPO_ROOT" archive "$BENCH_BEFORE" roles/tracker_backup/files/lib | tar -x -C "$WORK/before"
+  # As the role installs the build context: every file 0755.
+  chmod 0755 "$WORK/before/roles/tracker_backup/files/lib"/*
+  docker build -q -t "$BEFORE_IMAGE" "$WORK/before/roles/tracker_backup/files/lib" >&2
+  AFTER_IMAGE="$(sed -n 's/^ *image: "\(tracker-backup:[0-9a-f]*\)"$/\1/p' "$DEPLOY/docker-compose.backup.yml" | head -n 1)"
+  [[ -n "$AFTER_IMAGE" ]] || die "no tracker-backup image in the target's docker-compose.backup.yml"
+}
+
+# A backup container that does nothing, started as a run starts its finish step: what
+# compose and the container cost whatever the database's size.
+container_start() {
+  timed_on_target "$NAME" 'docker-compose --profile backup run --rm -T --entrypoint true backup >/dev/null 2>&1'
+}
+
+# ours MODE COMPRESSION [before]: prints "total_ms downtime_ms failed_writes".
 ours() {
-  local mode="$1" compression="$2" total status downtime before after since
+  local mode="$1" compression="$2" variant="${3:-}" total status downtime before after since
+  [[ -z "$variant" ]] || use_image "$BEFORE_IMAGE"
   on_target "$NAME" "sed -i 's/^MODE=.*/MODE=$mode/; s/^COMPRESSION=.*/COMPRESSION=$compression/' storage/backup/etc/backup.conf"
   since="$(date -u +%Y-%m-%dT%H:%M:%S)"
   before="$(tracker_started_at)"
   total="$(timed_on_target "$NAME" '/usr/local/bin/maintenance-backup.sh >> /var/log/tracker-backup.log 2>&1')"
   after="$(tracker_started_at)"
+  [[ -z "$variant" ]] || use_image "$AFTER_IMAGE"
   status="$(on_target "$NAME" 'cat storage/backup/status.json')"
   [[ "$(jq -r .result <<<"$status")" == success ]] || die "backup ($mode, $compression) failed: $status"
   downtime="$(jq -r '.tracker_downtime_seconds * 1000 | floor' <<<"$status")"
@@ -100,7 +134,7 @@ ours() {
 }
 
 bench_size() {
-  local size="$1" runs bytes read cp stopstart stopstart_docker signalstart base limit total down dropped row
+  local size="$1" runs bytes read cp stopstart stopstart_docker signalstart container base limit total down dropped row label mode compression variant
   runs="${BENCH_RUNS_SMALL:-3}"
   ((size < 100)) || runs="${BENCH_RUNS_LARGE:-1}"
   say "generating a ${size} MB tracker database"
@@ -117,6 +151,7 @@ bench_size() {
   stopstart="$(repeat "$runs" stop_start)"
   stopstart_docker="$(repeat "$runs" stop_start_docker)"
   signalstart="$(repeat "$runs" signal_start_docker)"
+  container="$(repeat "$runs" container_start)"
   base="$(repeat "$runs" baseline)"
   limit="$(awk -v cp="$cp" -v ss="$stopstart" 'BEGIN { printf "%d", 1.2 * cp + ss }')"
 
@@ -127,20 +162,29 @@ bench_size() {
   printf '| stand-in `compose stop` + `start` | %s | %s | - | - | - |\n' "$(secs "$stopstart")" "$(secs "$stopstart")"
   printf '| stand-in `docker stop` + `start` (by id, as our script did before) | %s | %s | - | - | - |\n' "$(secs "$stopstart_docker")" "$(secs "$stopstart_docker")"
   printf '| stand-in `docker kill --signal SIGINT` + `start` (by id, as our script does) | %s | %s | - | - | - |\n' "$(secs "$signalstart")" "$(secs "$signalstart")"
+  printf '| a backup container doing nothing (`compose run --rm --entrypoint true backup`) | - | %s | - | %s | - |\n' "$(secs "$container")" "$(ratio "$container" "$base")"
   printf '| **baseline** (guide: stop, `sqlite3 .backup`, `gzip`, start) | %s | %s | %s | 1.00 | - |\n' "$(secs "$base")" "$(secs "$base")" "$(rate "$bytes" "$base")"
   local -a verdicts=() rows=()
+  local -A totals=()
   IFS=, read -ra rows <<<"${BENCH_ROWS:-stop gzip,stop zstd,online gzip,online zstd}"
   for row in "${rows[@]}"; do
     say "$size MB: ours, $row"
-    # shellcheck disable=SC2086 # two words on purpose
+    # shellcheck disable=SC2086 # its words are the arguments
     read -r total down dropped <<<"$(repeat "$runs" ours $row)"
-    printf '| ours: %s mode, %s | %s | %s | %s | %s | %s |\n' "${row% *}" "${row#* }" "$(secs "$down")" "$(secs "$total")" "$(rate "$bytes" "$total")" "$(ratio "$total" "$base")" "$dropped"
+    read -r mode compression variant <<<"$row"
+    label="$mode mode, $compression${variant:+ (before: backup image of $BENCH_BEFORE)}"
+    printf '| ours: %s | %s | %s | %s | %s | %s |\n' "$label" "$(secs "$down")" "$(secs "$total")" "$(rate "$bytes" "$total")" "$(ratio "$total" "$base")" "$dropped"
     if [[ "$row" == stop* ]]; then
       verdicts+=("$row: downtime $(secs "$down") s vs limit 1.2 × cp + compose stop/start = $(secs "$limit") s ($(ratio "$down" "$limit") of the limit): $( ((down <= limit)) && echo met || echo NOT met); against docker stop/start instead the limit is $(secs "$((limit - stopstart + stopstart_docker))") s ($(ratio "$down" "$((limit - stopstart + stopstart_docker))")), against SIGINT/start $(secs "$((limit - stopstart + signalstart))") s ($(ratio "$down" "$((limit - stopstart + signalstart))"))")
     else
       verdicts+=("$row: downtime $(secs "$down") s: $( ((down == 0)) && echo met || echo NOT met)")
     fi
     verdicts+=("$row: total $(ratio "$total" "$base") × baseline (target ≤ 0.50): $(awk -v t="$total" -v b="$base" 'BEGIN { print (t <= b / 2) ? "met" : "NOT met" }')")
+    totals["$row"]="$total"
+  done
+  for row in "${rows[@]}"; do
+    [[ "$row" == *' before' && -n "${totals[${row% before}]:-}" ]] || continue
+    verdicts+=("${row% before}: total after ÷ before $(ratio "${totals[${row% before}]}" "${totals[$row]}"); beyond a container doing nothing: $(secs "$((totals[$row] - container))") s before, $(secs "$((totals[${row% before}] - container))") s after ($(ratio "$((totals[${row% before}] - container))" "$((totals[$row] - container))"))")
   done
   printf '\nTargets at %s MB:\n\n' "$size"
   printf -- '- %s\n' "${verdicts[@]}"
@@ -152,6 +196,11 @@ main() {
   ((${#sizes[@]} > 0)) || sizes=(10 1000)
   provisioned_target "$NAME"
   printf '## Downtime and throughput (bench/downtime.sh %s)\n\n%s\n' "${sizes[*]}" "$(machine)"
+  if [[ -n "${BENCH_BEFORE:-}" ]]; then
+    build_before_image
+    printf '\nRows marked "before" ran the backup image of roles/tracker_backup/files/lib at %s (%s), the others the one the role built (%s).\n' \
+      "$BENCH_BEFORE" "$(git -C "$REPO_ROOT" log -1 --format='%h %s' "$BENCH_BEFORE" | cut -c1-60)" "$AFTER_IMAGE"
+  fi
   if [[ -n "${BENCH_HOST_SH:-}" ]]; then
     [[ -f "$BENCH_HOST_SH" ]] || die "BENCH_HOST_SH: no file $BENCH_HOST_SH"
     docker cp "$BENCH_HOST_SH" "tbsandbox-$NAME:/usr/local/lib/tracker-backup/host.sh"

@@ -8,7 +8,7 @@ set -euo pipefail
 readonly APT_PACKAGES=(
   ansible ansible-lint yamllint shellcheck python3-ansible-runner
   docker.io docker-compose debootstrap
-  sqlite3 mariadb-client openssh-client file gzip tar jq ca-certificates git
+  sqlite3 mariadb-client openssh-client file gzip libdeflate-tools tar jq ca-certificates git
   prometheus
 )
 

@@ -238,6 +238,89 @@ describe('a restore\'s unpublished safety copy left in the staging directory', (
   });
 });
 
+describe('what a run publishes is proven to decompress to exactly the checked snapshot', () => {
+  let bin: string;
+
+  beforeEach(() => {
+    bin = mkdtempSync(path.join(tmpdir(), 'tb-bin-'));
+  });
+
+  async function runWithFakes(...args: string[]) {
+    return execa('bash', [SCRIPT, ...args], {
+      reject: false,
+      env: { TRACKER_BACKUP_BACKUPS_DIR: backups, TRACKER_BACKUP_DATA_DIR: data, TRACKER_BACKUP_NOW: String(NOW), PATH: `${bin}:${process.env.PATH}` },
+    });
+  }
+
+  /** Puts a compressor on PATH that drops the first byte of what it compresses and passes decompression and tests through. */
+  async function byteDroppingCompressors(): Promise<void> {
+    for (const name of ['gzip', 'pigz', 'libdeflate-gzip', 'zstd']) {
+      const real = (await execa('sh', ['-c', `command -v ${name} || true`])).stdout;
+      if (!real) continue;
+      writeFileSync(
+        path.join(bin, name),
+        `#!/bin/bash
+for a in "$@"; do case "$a" in -d*|-t|--decompress|--test) exec ${real} "$@" ;; esac; done
+args=(); file=""
+while (($# > 0)); do if [[ "$1" == -- ]]; then file="$2"; break; fi; args+=("$1"); shift; done
+if [[ -n "$file" ]]; then tail -c +2 -- "$file" | ${real} "\${args[@]}"; else tail -c +2 | ${real} "\${args[@]}"; fi
+`,
+        { mode: 0o755 },
+      );
+    }
+  }
+
+  function nothingPublished(): void {
+    for (const kind of ['sqlite', 'config', 'manifests']) expect(list(kind)).toEqual([]);
+  }
+
+  // Such a file passes gzip -t / zstd -t: it is a well-formed stream, of the wrong bytes.
+  it.each(['gzip', 'zstd'] as const)('%s: a compressor that drops a byte is caught and nothing is published', async (compression) => {
+    configure(compression);
+    await byteDroppingCompressors();
+    const result = await runWithFakes('all');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/ERROR: verification failed for \S+sqlite_\d{8}_\d{6}\.db\.(gz|zst) \(it does not decompress to the checked snapshot\); not kept/);
+    nothingPublished();
+  });
+
+  it('a snapshot changed after it passed quick_check is caught and nothing is published', async () => {
+    const real = (await execa('sh', ['-c', 'command -v sqlite3'])).stdout;
+    // The real check passes; then one byte of the checked file changes, as a stray writer would.
+    writeFileSync(
+      path.join(bin, 'sqlite3'),
+      `#!/bin/bash
+${real} "$@"; status=$?
+if [[ "$*" == *"PRAGMA quick_check"* ]]; then printf X | dd of="$2" bs=1 seek=5000 conv=notrunc status=none; fi
+exit $status
+`,
+      { mode: 0o755 },
+    );
+    const result = await runWithFakes('all');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toContain('SQLite snapshot checked (quick_check ok)');
+    expect(result.stdout).toMatch(/ERROR: verification failed for \S+sqlite_\d{8}_\d{6}\.db\.gz: the snapshot changed after its check; not kept/);
+    nothingPublished();
+  });
+
+  it('a database of several 32 MiB gzip members gunzips back whole and in order, and the manifest holds', async () => {
+    rmSync(path.join(data, DATABASE));
+    await execa('sqlite3', [path.join(data, DATABASE), 'CREATE TABLE blobs(b); INSERT INTO blobs SELECT randomblob(1048576) FROM generate_series(1, 70);']);
+    const result = await run('all');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const stamp = stampAt(NOW);
+    const restored = path.join(backups, 'restored.db');
+    await execa('sh', ['-c', 'gunzip -c "$1" > "$2"', 'sh', path.join(backups, 'sqlite', `sqlite_${stamp}.db.gz`), restored]);
+    const sums = await execa('sh', ['-c', 'sqlite3 "$1" "SELECT count(*), sum(length(b)) FROM blobs" && sqlite3 "$1" "SELECT hex(substr(b, 1, 8)) FROM blobs ORDER BY rowid" | sha256sum && sqlite3 "$2" "SELECT hex(substr(b, 1, 8)) FROM blobs ORDER BY rowid" | sha256sum', 'sh', restored, path.join(data, DATABASE)]);
+    const [counts, restoredRows, sourceRows] = sums.stdout.split('\n');
+    expect(counts).toBe(`70|${70 * 1048576}`);
+    expect(restoredRows).toBe(sourceRows);
+    expect(statSync(restored).size).toBeGreaterThan(2 * 32 * 1048576);
+    const check = await execa('sha256sum', ['-c', `manifests/manifest_${stamp}.sha256`], { cwd: backups });
+    expect(check.stdout.split('\n').sort()).toEqual([`config/config_${stamp}.tar.gz: OK`, `sqlite/sqlite_${stamp}.db.gz: OK`]);
+  });
+});
+
 describe('finish on a file copied while the tracker was stopped (stop mode)', () => {
   // An unclean stop can leave committed rows in the WAL only; the copy must keep them.
   it('recovers a WAL copied along with the database before checking and compressing it', async () => {
