@@ -17,7 +17,12 @@ async function changedSettings(): Promise<Record<string, string>> {
   const cfg = path.join(dir, 'ansible.cfg');
   writeFileSync(cfg, project.get('ansible.cfg')?.content ?? '');
   const { stdout } = await execa('ansible-config', ['dump', '--only-changed'], { env: { ANSIBLE_CONFIG: cfg } });
-  return Object.fromEntries(stdout.split('\n').map((line) => /^(\w+)\(.*\) = (.*)$/.exec(line)).flatMap((m) => (m ? [[m[1], m[2]]] : [])));
+  const settings: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const match = /^(\w+)\(.*\) = (.*)$/.exec(line);
+    if (match?.[1] !== undefined && match[2] !== undefined) settings[match[1]] = match[2];
+  }
+  return settings;
 }
 
 describe('ansible.cfg: the controller side kept cheap per host (bench/hosts.sh, docs/performance.md)', () => {
