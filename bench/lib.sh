@@ -63,7 +63,7 @@ cleanup() {
   # A file, not an array: sandbox_up runs in a command substitution's subshell.
   if [[ -f "$WORK/sandboxes" ]]; then
     while IFS= read -r name; do
-      "$REPO_ROOT/scripts/sandbox.sh" down "$name" >/dev/null 2>&1 || true
+      "$REPO_ROOT/scripts/sandbox.sh" down "$name" </dev/null >/dev/null 2>&1 || true
     done <"$WORK/sandboxes"
   fi
   rm -rf "$WORK"
@@ -149,6 +149,11 @@ tasks_run() {
   grep -E '^  [a-z0-9-]+: (ok|FAILED) ' "$WORK/cli.out" \
     | sed -E 's/.* ok=([0-9]+) changed=([0-9]+) failed=([0-9]+) unreachable=[0-9]+ skipped=([0-9]+).*/\1 \2 \3 \4/' \
     | awk '{ ok += $1; skipped += $4; failed += $3 } END { print ok + skipped + failed }'
+}
+
+# From a stats file: "tasks changed failed" summed over hosts.
+stats_of() {
+  jq -r '[.hosts[]] | "\(map(.ok + .skipped + .failures) | add) \(map(.changed) | add) \(map(.failures + .unreachable) | add)"' "$1"
 }
 
 changed_total() {

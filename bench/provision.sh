@@ -25,11 +25,6 @@ playbook_run() {
   (cd "$dir" && timed env TRACKER_BACKUP_STATS_FILE="$stats" "$@" ansible-playbook site.yml)
 }
 
-# From a stats file: "tasks changed failed" summed over hosts.
-stats_of() {
-  jq -r '[.hosts[]] | "\(map(.ok + .skipped + .failures) | add) \(map(.changed) | add) \(map(.failures + .unreachable) | add)"' "$1"
-}
-
 tuning_variant() {
   local variant="$1" env dir fresh again
   local -a overrides=()

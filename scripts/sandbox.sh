@@ -32,6 +32,8 @@ readonly STANDIN_INTERVAL
 declare -A -r CHOICES=([driver]="sqlite3 mysql" [os]="bookworm trixie" [layout]="standard deployer")
 declare -A REQUESTED=([driver]="" [os]="" [layout]="")
 DRIVER="" OS="" LAYOUT="" PORT=""
+# --cpus: a cpuset (as `docker run --cpuset-cpus` takes it), empty for no pinning.
+CPUS=""
 
 say() {
   printf '[%s] %s: %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$1" "${*:2}" >&2
@@ -47,7 +49,7 @@ usage() {
   cat <<'EOF'
 Usage:
   scripts/sandbox.sh up [NAME] [--driver sqlite3|mysql] [--os bookworm|trixie]
-                                    [--layout standard|deployer]
+                                    [--layout standard|deployer] [--cpus LIST]
                                     create or reuse sandbox NAME and print the path
                                     of its environment file (last line of stdout)
   scripts/sandbox.sh down [NAME]    remove sandbox NAME completely
@@ -59,7 +61,9 @@ envs/sandbox.json for NAME=default, else envs/sandbox-NAME.json. The options pic
 the database, the target's Debian release (trixie: compose v2) and the layout of
 a new sandbox (deployer: as the Torrust Tracker Deployer v0.1.0 leaves a host, from
 sandbox/deployer/); an existing sandbox keeps them (run `down` first). Defaults:
-sqlite3, bookworm, standard. docs/sandbox.md has the details.
+sqlite3, bookworm, standard. --cpus (a cpuset such as 1 or 0-1,3) pins the target
+container and its compose stack to those CPUs, on every `up` that gives it; containers
+started later (a backup's) are not pinned. docs/sandbox.md has the details.
 
 Environment:
   TRACKER_BACKUP_SANDBOX_ROOT    state root (default /srv/tracker-backup-sandbox)
@@ -261,6 +265,7 @@ cmd_up() {
   log "starting the tracker stack from inside the target (compose $(SSH_TIMEOUT=15 compose_in_target version --short 2>/dev/null || true))"
   SSH_TIMEOUT=300 compose_in_target up -d >&2 || die "'compose up -d' in ${DEPLOY} on the target failed"
   stack wait
+  pin_cpus
   if [[ "${LAYOUT}" == deployer ]]; then
     log "writing legacy backups (no manifests) into ${DEPLOY}/storage/backup"
     "${REPO_ROOT}/sandbox/deployer/legacy-backups.sh" "${DEPLOY}" "${DRIVER}" \
@@ -274,6 +279,16 @@ cmd_up() {
   log "wrote environment file ${ENV_FILE}"
   log "sandbox '${NAME}' ready: ssh -i ${KEY} -p ${PORT} ${SSH_USER}@${SSH_HOST}"
   printf '%s\n' "${ENV_FILE}"
+}
+
+# A benchmark reads the CPU time of the target apart from the controller's (bench/hosts.sh);
+# pinning keeps them on different cores too. Containers compose starts later are not pinned.
+pin_cpus() {
+  local -a ids
+  [[ -n "${CPUS}" ]] || return 0
+  mapfile -t ids < <(docker ps -q --filter "label=com.docker.compose.project=${PROJECT}")
+  log "pinning ${CONTAINER} and its ${#ids[@]} stack container(s) to CPUs ${CPUS}"
+  docker update --cpuset-cpus "${CPUS}" "${CONTAINER}" "${ids[@]}" >/dev/null
 }
 
 # --- down -------------------------------------------------------------------
@@ -375,6 +390,18 @@ main() {
           shift
         fi
         REQUESTED[${option#--}]="${value}"
+        ;;
+      --cpus | --cpus=*)
+        [[ "${cmd}" == "up" ]] || die "--cpus only applies to 'up'"
+        if [[ "${arg}" == *=* ]]; then
+          CPUS="${arg#*=}"
+        else
+          (($# > 0)) || die "--cpus needs a value; see scripts/sandbox.sh --help"
+          CPUS="$1"
+          shift
+        fi
+        [[ "${CPUS}" =~ ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$ ]] \
+          || die "unsupported --cpus '${CPUS}': use a cpuset such as 1, 0-1 or 0,2"
         ;;
       -*) die "unknown option: ${arg}" ;;
       *)

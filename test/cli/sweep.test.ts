@@ -412,7 +412,7 @@ print(json.dumps(out))
     const hostKeys = new Set(['ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'tracker_backup_deploy_dir']);
     const cfgKeys = new Set([
       'inventory', 'roles_path', 'callback_plugins', 'callbacks_enabled', 'host_key_checking', 'interpreter_python', 'retry_files_enabled', 'forks',
-      'pipelining', 'ssh_args',
+      'internal_poll_interval', 'pipelining', 'ssh_args',
     ]);
     const failures: Record<string, string[]> = {};
     for (const { name, dir, env } of rendered) {

@@ -1,9 +1,14 @@
 // Many hosts in one run, on real targets: an environment with instances (one of them
 // unreachable) plus a second --env, provisioned in parallel from one inventory; and the
 // zstd compression through backup, listing and restore. Stand-in: the tracker service only.
+// The second target is pinned with `sandbox.sh up --cpus` (to every CPU, so nothing slows).
+import { availableParallelism } from 'node:os';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvInput } from '../helpers.js';
 import { backupsJson, cli, envVariant, onTarget, sandboxDown, sandboxUp, type Sandbox } from './sandbox.js';
+
+const ALL_CPUS = `0-${availableParallelism() - 1}`;
 
 let a: Sandbox | undefined;
 let b: Sandbox | undefined;
@@ -19,7 +24,7 @@ function sandboxes(): [Sandbox, Sandbox] {
 
 beforeAll(async () => {
   a = await sandboxUp('fleet-a');
-  b = await sandboxUp('fleet-b');
+  b = await sandboxUp('fleet-b', ['--cpus', ALL_CPUS]);
   const withInstances = (dead: boolean) => (env: EnvInput) => {
     const target = sandboxes()[0];
     env.environment.name = 'fleet';
@@ -60,6 +65,21 @@ describe('provisioning several hosts in one run', () => {
     const gz = await onTarget(second, 'ls storage/backup/sqlite');
     expect(gz.stdout).toMatch(/sqlite_\d{8}_\d{6}\.db\.gz/);
     expect(gz.stdout).not.toContain('.zst');
+  });
+});
+
+describe('sandbox.sh up --cpus (bench/hosts.sh)', () => {
+  it('pins the target container and its compose stack, and only the sandbox that asked', async () => {
+    const [first, second] = sandboxes();
+    const cpuset = async (filter: string) => {
+      const ids = (await execa('docker', ['ps', '-q', '--filter', filter])).stdout.split('\n').filter(Boolean);
+      expect(ids.length).toBeGreaterThan(0);
+      return (await execa('docker', ['inspect', '-f', '{{.HostConfig.CpusetCpus}}', ...ids])).stdout.split('\n');
+    };
+    for (const filter of [`name=^tbsandbox-${second.name}$`, `label=com.docker.compose.project=tbsandbox-${second.name}`]) {
+      expect(new Set(await cpuset(filter))).toEqual(new Set([ALL_CPUS]));
+    }
+    expect(await cpuset(`name=^tbsandbox-${first.name}$`)).toEqual(['']);
   });
 });
 
