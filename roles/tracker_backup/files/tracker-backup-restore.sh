@@ -187,7 +187,7 @@ fetch_offsite() {
     || die "no off-site snapshot of $(config OFFSITE_HOST)$([[ "$AT" == latest ]] || printf ' with stamp %s' "$AT"); nothing was changed"
   SNAPSHOT="${pick%% *}"
   CHOSEN="${pick#* }"
-  if known_stamps | grep -qxF -- "$CHOSEN"; then
+  if [[ $'\n'"$(known_stamps)"$'\n' == *$'\n'"$CHOSEN"$'\n'* ]]; then
     die "backup $CHOSEN is in the local store too: restore it from there (--at $CHOSEN, without --from offsite); nothing was changed"
   fi
   log INFO "Fetching off-site snapshot ${SNAPSHOT:0:8} (backup $CHOSEN) and checking it..."
@@ -530,6 +530,9 @@ main() {
   start_tracker_left_stopped
   # Left by a restore that was killed outright; the lock says none is running.
   find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -name '.restore-*' -type d -exec rm -rf -- {} +
+  # And by a `list --offsite` or off-site restore killed outright (one a day old is no
+  # live command's: those take minutes, and they run without the lock).
+  find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -name '.offsite-get-*' -type d -mmin +1440 -exec rm -rf -- {} +
   local was_running=false
   if [[ "$DRIVER" == sqlite3 ]]; then
     prepare_restore "$stamp" || die "could not prepare the restore of backup $stamp; nothing was changed"

@@ -579,7 +579,7 @@ cmd_offsite_fetch() {
   rm -rf -- "$dir/restic"
   sums="$(cd "$dir" && sha256sum -- "${files[@]}")" || die "could not checksum the files fetched for $stamp"
   replace_file "$dir/$(layout_manifest "$stamp")" "$sums"$'\n' "$BACKUP_GID" || exit 1
-  log INFO "Off-site snapshot $snapshot fetched and checked as backup $stamp: ${files[*]}"
+  log INFO "Off-site snapshot ${snapshot:0:8} fetched and checked as backup $stamp: ${files[*]}"
 }
 
 # Restores. The caller (tracker-backup-restore.sh) has verified the checksum of the file
