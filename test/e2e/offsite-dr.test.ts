@@ -56,7 +56,15 @@ async function target(): Promise<void> {
   const connect = await docker('network', 'connect', network(), REST);
   expect(connect.exitCode, connect.stderr).toBe(0);
   envFile = envVariant(sandbox, 'offsite', (env) => {
-    (env as unknown as { backup: Record<string, unknown> }).backup.offsite = { repository: `rest:http://${REST}:8000/dr`, password: { env: 'TB_OFFSITE_DR_PASSWORD' } };
+    // keep_* 0: forget --prune removes nothing (restic: "no policy was specified"), so both
+    // of the day's snapshots stay for --at; with the defaults only the day's newest would.
+    (env as unknown as { backup: Record<string, unknown> }).backup.offsite = {
+      repository: `rest:http://${REST}:8000/dr`,
+      password: { env: 'TB_OFFSITE_DR_PASSWORD' },
+      keep_daily: 0,
+      keep_weekly: 0,
+      keep_monthly: 0,
+    };
   });
   host = sandbox.env.environment.name;
 }
