@@ -147,11 +147,12 @@ export async function restoreCommand(argv: string[], ctx: Context): Promise<numb
   if (from !== 'local' && from !== 'offsite') throw new UsageError(`restore: --from takes local or offsite (got "${from}")`);
   if (from === 'offsite' && flags['from-dir']) throw new UsageError('restore: --from offsite and --from-dir are two different sources; give one');
   const extraVars: Record<string, unknown> = {
-    tracker_backup_restore_from: from,
     tracker_backup_restore_at: at,
     tracker_backup_restore_only: only,
     tracker_backup_restore_yes: flags.yes ?? false,
   };
+  // Local is the role's default: a local restore's command stays as it was.
+  if (from === 'offsite') extraVars.tracker_backup_restore_from = from;
   if (flags['from-dir']) extraVars.tracker_backup_restore_from_dir = path.resolve(ctx.cwd, flags['from-dir']);
   const dryRun = !(flags.yes ?? false);
   return runAnsible(ctx, {
