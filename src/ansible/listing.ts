@@ -17,11 +17,24 @@ export interface HostBackup {
   checksum: Verdict;
 }
 
+/** A snapshot in the off-site repository (restic), as `tracker-backup list --offsite` reads it. */
+export interface OffsiteSnapshot {
+  id: string;
+  short_id: string;
+  stamp: string | null;
+  time: string | null;
+  kinds: Kind[];
+  paths: string[];
+  bytes: number | null;
+}
+
 export interface HostBackups {
   schema: typeof LIST_SCHEMA;
   store: string;
   backups: HostBackup[];
   last_run: Record<string, unknown> | null;
+  /** Only for a host with backup.offsite. */
+  offsite?: { host: string; result: 'success' | 'failed'; message: string | null; snapshots: OffsiteSnapshot[] };
 }
 
 export const LIST_SCHEMA = 'tracker-backup.list.v1';
@@ -80,5 +93,16 @@ export function formatListing(host: string, listing: HostBackups, now: Date): st
   if (listing.backups.length === 0) lines.push('  no backups');
   const run = listing.last_run;
   lines.push(run ? `  last run: ${String(run.result)} (exit code ${String(run.exit_code)}) at ${String(run.finished)}, tracker down ${String(run.tracker_downtime_seconds)}s` : '  last run: none recorded');
+  const offsite = listing.offsite;
+  if (offsite?.result === 'failed') lines.push(`  off-site: could not be listed: ${offsite.message ?? 'no message'}`);
+  else if (offsite) {
+    lines.push(`  off-site (restic snapshots of ${offsite.host}):`);
+    for (const s of offsite.snapshots) {
+      const ageText = s.time ? age(Math.round((now.getTime() - Date.parse(s.time)) / 1000)) : '?';
+      const size = s.bytes === null ? '' : `  ${humanBytes(s.bytes)}`;
+      lines.push(`    ${s.stamp ?? '(no stamp)     '}  ${ageText.padStart(5)}  ${s.short_id}  ${s.kinds.join(' ')}${size}`);
+    }
+    if (offsite.snapshots.length === 0) lines.push('    none');
+  }
   return `${lines.join('\n')}\n`;
 }

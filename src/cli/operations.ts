@@ -22,19 +22,23 @@ Exit codes: 0 backup taken, 1 invalid environment or the backup failed, 2 usage 
 
 Lists the backups on each host per kind (sqlite, mysql, config): timestamp, age, size,
 whether the file still matches its manifest's SHA-256, and the last run's status
-(ansible-playbook backups.yml). Sizes are in KiB, MiB, GiB; --json gives exact bytes.
+(ansible-playbook backups.yml); for a host with backup.offsite also its snapshots in
+the off-site repository. Sizes are in KiB, MiB, GiB; --json gives exact bytes.
 ${JSON_HELP}
 ${ANSIBLE_ARGS_HELP}
 Exit codes: 0 listed, 1 invalid environment or a host could not be read, 2 usage error.
 `,
-  restore: `Usage: npm run restore -- --env <name|path> [--env ...] [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes] [--from-dir DIR] [--json] [--out DIR] [-- ANSIBLE-FLAGS]
+  restore: `Usage: npm run restore -- --env <name|path> [--env ...] [--from local|offsite] [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes] [--from-dir DIR] [--json] [--out DIR] [-- ANSIBLE-FLAGS]
 
 Without --yes: prints what would be restored, from which files, and what it would
 replace; changes nothing. With --yes: verifies the backup's checksums (a corrupt backup
 is refused before anything is touched), stops the tracker, takes a safety backup,
 restores, and starts the tracker again; if a step fails, the safety backup is put back.
 --from-dir uploads backup files (sqlite/ mysql/ config/ manifests/, as on a host) from
-this machine first: disaster recovery onto a freshly provisioned host.
+this machine first. --from offsite restores a snapshot from the host's off-site
+repository (backup.offsite): the newest of the host, or --at's; fetched and checked
+first, then restored like a local backup (disaster recovery: provision, then
+restore --from offsite --yes).
 Runs ansible-playbook restore.yml.
 ${JSON_HELP}
 ${ANSIBLE_ARGS_HELP}
@@ -129,6 +133,7 @@ export async function restoreCommand(argv: string[], ctx: Context): Promise<numb
   const args = ansibleCommandArgs('restore', argv, ctx, HELP.restore, {
     at: { type: 'string' },
     only: { type: 'string' },
+    from: { type: 'string' },
     yes: { type: 'boolean' },
     'from-dir': { type: 'string' },
   } as const);
@@ -138,11 +143,16 @@ export async function restoreCommand(argv: string[], ctx: Context): Promise<numb
   if (at !== 'latest' && !/^\d{8}_\d{6}$/.test(at)) throw new UsageError(`restore: --at takes YYYYMMDD_HHMMSS or latest (got "${at}")`);
   const only = flags.only ?? 'all';
   if (!['all', 'database', 'config'].includes(only)) throw new UsageError(`restore: --only takes database or config (got "${only}")`);
+  const from = flags.from ?? 'local';
+  if (from !== 'local' && from !== 'offsite') throw new UsageError(`restore: --from takes local or offsite (got "${from}")`);
+  if (from === 'offsite' && flags['from-dir']) throw new UsageError('restore: --from offsite and --from-dir are two different sources; give one');
   const extraVars: Record<string, unknown> = {
     tracker_backup_restore_at: at,
     tracker_backup_restore_only: only,
     tracker_backup_restore_yes: flags.yes ?? false,
   };
+  // Local is the role's default: a local restore's command stays as it was.
+  if (from === 'offsite') extraVars.tracker_backup_restore_from = from;
   if (flags['from-dir']) extraVars.tracker_backup_restore_from_dir = path.resolve(ctx.cwd, flags['from-dir']);
   const dryRun = !(flags.yes ?? false);
   return runAnsible(ctx, {
@@ -154,6 +164,7 @@ export async function restoreCommand(argv: string[], ctx: Context): Promise<numb
     text: (run) => `${hostOutput(run.stats)}${dryRun && run.outcome.ok ? 'Dry run: nothing was changed. Add --yes to restore.\n' : ''}`,
     json: (run) => ({
       dryRun,
+      from,
       at,
       only,
       hosts: hostsJson(run.outcome, (host) => {

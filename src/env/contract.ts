@@ -141,6 +141,13 @@ const ENTRIES: readonly Entry[] = [
     description: 'Restore (restore.yml, `npm run restore`): the backup to restore, YYYYMMDD_HHMMSS or latest.',
     pattern: '^(latest|[0-9]{8}_[0-9]{6})$',
   },
+  {
+    variable: 'tracker_backup_restore_from',
+    type: 'str',
+    default: 'local',
+    choices: ['local', 'offsite'],
+    description: 'Restore: local (the host\'s store) or offsite (a snapshot of this host in backup.offsite\'s restic repository, fetched and checked first).',
+  },
   { variable: 'tracker_backup_restore_only', type: 'str', default: 'all', choices: ['all', 'database', 'config'], description: 'Restore: what to restore.' },
   { variable: 'tracker_backup_restore_yes', type: 'bool', default: false, description: 'Restore: false only shows the plan.' },
   {

@@ -46,6 +46,21 @@ describe('formatListing', () => {
     expect(formatListing('host-b', hostBackups(undefined), NOW)).toBe('host-b:\n  no backups\n  last run: none recorded\n');
   });
 
+  it('a host with backup.offsite: its snapshots after the last run, oldest first, with stamp, age, short id, kinds and (when known) size', () => {
+    const snapshot = (stamp: string, time: string, id: string, bytes: number | null) => ({ id: id.repeat(64), short_id: id.repeat(8), stamp, time, kinds: ['sqlite', 'config'], paths: ['/backups/.offsite-upload/database.db', '/backups/.offsite-upload/config.tar.gz'], bytes });
+    const withOffsite = hostBackups({ ...listing, offsite: { host: 'prod', result: 'success', message: null, snapshots: [snapshot('20260201_030000', '2026-02-01T03:00:04Z', 'c', null), snapshot('20260209_030000', '2026-02-09T03:00:05Z', 'd', 10_485_760)] } });
+    expect(formatListing('host-a', withOffsite, NOW).split('\n').slice(7)).toEqual([
+      '  off-site (restic snapshots of prod):',
+      '    20260201_030000     9d  cccccccc  sqlite config',
+      '    20260209_030000    24h  dddddddd  sqlite config  10 MiB',
+      '',
+    ]);
+    expect(formatListing('host-a', { ...listing, offsite: { host: 'prod', result: 'failed', message: 'Off-site repository could not be read: Fatal: unable to open config file', snapshots: [] } }, NOW))
+      .toContain('\n  off-site: could not be listed: Off-site repository could not be read: Fatal: unable to open config file\n');
+    // A host without backup.offsite: exactly as before.
+    expect(formatListing('host-a', listing, NOW)).not.toContain('off-site');
+  });
+
   it('refuses a document of another schema version', () => {
     expect(() => hostBackups({ schema: 'tracker-backup.list.v2', backups: [] })).toThrow(/expected tracker-backup\.list\.v1/);
   });

@@ -62,6 +62,8 @@ describe('validate', () => {
     [['frobnicate'], 'unknown command "frobnicate"'],
     [['restore', '--env', 'example', '--at', 'yesterday'], '--at takes YYYYMMDD_HHMMSS or latest'],
     [['restore', '--env', 'example', '--only', 'everything'], '--only takes database or config'],
+    [['restore', '--env', 'example', '--from', 'cloud'], '--from takes local or offsite'],
+    [['restore', '--env', 'example', '--from', 'offsite', '--from-dir', 'fetched'], '--from offsite and --from-dir are two different sources'],
     [['backups', '--env', 'example', '--jsn'], 'backups: unknown flag --jsn; did you mean --json?'],
   ])('exits 2 on usage error %j, in one line without a stack trace', async (argv, message) => {
     const run = await cli(argv);

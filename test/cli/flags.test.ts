@@ -91,6 +91,7 @@ describe('the passed-through flags reach ansible-playbook', () => {
     [['provision', '--check'], ['site.yml', '--check', '--diff', '-K', '--limit', 'example']],
     [['backup'], ['backup.yml', '-K', '--limit', 'example']],
     [['restore', '--at', 'latest'], ['restore.yml', '--extra-vars', '{"tracker_backup_restore_at":"latest","tracker_backup_restore_only":"all","tracker_backup_restore_yes":false}', '-K', '--limit', 'example']],
+    [['restore', '--from', 'offsite'], ['restore.yml', '--extra-vars', '{"tracker_backup_restore_at":"latest","tracker_backup_restore_only":"all","tracker_backup_restore_yes":false,"tracker_backup_restore_from":"offsite"}', '-K', '--limit', 'example']],
   ])('%j ... -- -K --limit example runs %j', async (command, args) => {
     const [name = '', ...own] = command;
     const run = await cli([name, ...own, '--env', 'example', '--out', path.join(mkdtempSync(path.join(tmpdir(), 'tb-out-')), 'p'), '--', '-K', '--limit', 'example']);

@@ -24,7 +24,7 @@ async function offsiteStep(answer: string | null, code = 0): Promise<{ offsite: 
     set -euo pipefail
     for lib in lib layout host store run; do source "$LIB/$lib.sh"; done
     run_backup_container() {
-      [[ "$1 $3 $4" == "offsite offsite $STAMP" ]] || { echo "unexpected step: $*" >&2; return 99; }
+      [[ "$*" == "offsite -e OFFSITE_FIRST_BACKUP=$FIRST_BACKUP -- offsite $STAMP" ]] || { echo "unexpected step: $*" >&2; return 99; }
       [[ -z "$ANSWER_SET" ]] || printf '%s' "$ANSWER" >"$BACKUP_DIR/.offsite-result"
       return "$CODE"
     }
@@ -68,6 +68,15 @@ describe('the off-site step in the run', () => {
       check: { result: 'success', at: '2026-11-01T03:00:08Z' },
     });
     expect(log).toContain('INFO: Off-site copy done: snapshot ce7fac54 saved');
+    expect(statusProblems(offsite)).toEqual([]);
+  });
+
+  it('skipped (a rebuilt host\'s first backup, not uploaded): recorded as skipped with its reason, not as a failure, schema-valid', async () => {
+    writeFileSync(path.join(store, 'status.json'), JSON.stringify({ result: 'success', offsite: { result: 'success', last_success: '2026-10-31T03:00:05Z' } }, null, 2));
+    const { offsite, log, status } = await offsiteStep('result=skipped\ncheck=skipped\nmessage=not uploaded: the repository holds snapshots of h from before this host\'s first backup\n');
+    expect(status).toBe(0);
+    expect(offsite).toMatchObject({ result: 'skipped', message: expect.stringMatching(/^not uploaded: /) as unknown, snapshot: null, last_success: '2026-10-31T03:00:05Z', check: { result: 'skipped', at: null } });
+    expect(log).not.toContain('Off-site copy failed');
     expect(statusProblems(offsite)).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
 #
 # Installed by the tracker_backup role at /usr/local/bin; run it as root from the
 # tracker's compose project directory:
-#   cd /opt/torrust && tracker-backup-restore.sh [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes] [--json]
+#   cd /opt/torrust && tracker-backup-restore.sh [--from local|offsite] [--at YYYYMMDD_HHMMSS|latest] [--only database|config] [--yes] [--json]
 # (`tracker-backup restore ...` runs this script.) With --json the log lines go to stderr
 # and stdout is one JSON document, the plan or the result (tracker-backup.restore.v1).
 # Without --yes it only prints the plan. With --yes it verifies the chosen files against
@@ -16,6 +16,10 @@
 # starts it, then publishes the safety backup. MySQL: stops the tracker, takes a safety
 # backup, restores, starts it. If a step fails once something was replaced, the previous
 # state is put back, the tracker started again if it was running, and it exits 1.
+# --from offsite: the off-site snapshot (the newest of this host, or the one of --at's
+# stamp) is fetched by the backup image into a root-only directory of the store, checked
+# and made a backup set with a manifest; the plan and checks are then those of a local
+# backup, and with --yes the set joins the store as backup <stamp> and is restored as one.
 #
 # Exit codes: 0 restored (or plan shown); 1 refused or failed; 2 usage error; 75 a backup
 # or restore holds the lock.
@@ -34,7 +38,12 @@ source /usr/local/lib/tracker-backup/host.sh
 source /usr/local/lib/tracker-backup/store.sh
 
 AT=latest
+FROM=local
 ONLY=all
+# Where the chosen backup's files are read: the store, or the set fetched from off-site
+# (OFFSITE_WORK, store.sh) until --yes publishes it into the store.
+STORE="$BACKUP_DIR"
+SNAPSHOT=""
 YES=false
 DRIVER=""
 SAFETY=""
@@ -49,7 +58,7 @@ DATABASE_CHANGED=false
 CHOSEN=""
 
 usage() {
-  sed -n '2,21p' "$0" >&2
+  sed -n '2,26p' "$0" >&2
   exit 2
 }
 
@@ -66,6 +75,11 @@ parse_args() {
         ONLY="$2"
         shift 2
         ;;
+      --from)
+        (($# > 1)) || usage
+        FROM="$2"
+        shift 2
+        ;;
       --yes) YES=true && shift ;;
       --json) JSON=true && shift ;;
       -h | --help) usage ;;
@@ -77,6 +91,7 @@ parse_args() {
   done
   [[ "$AT" == latest || "$AT" =~ ^[0-9]{8}_[0-9]{6}$ ]] || { log ERROR "--at takes YYYYMMDD_HHMMSS or latest"; exit 2; }
   [[ "$ONLY" == all || "$ONLY" == database || "$ONLY" == config ]] || { log ERROR "--only takes database or config"; exit 2; }
+  [[ "$FROM" == local || "$FROM" == offsite ]] || { log ERROR "--from takes local or offsite"; exit 2; }
 }
 
 # The kind of the database's backups (layout.sh: sqlite or mysql).
@@ -107,19 +122,19 @@ wanted() {
 # A run with no manifest: a backup this tool did not take (the deployer's own), found by
 # its name alone.
 is_legacy() {
-  [[ ! -e "$BACKUP_DIR/manifests/manifest_$1.sha256" ]]
+  [[ ! -e "$STORE/manifests/manifest_$1.sha256" ]]
 }
 
 # The files of a run that --only selects, as listed in its manifest, or for a legacy run
 # the regular files of its stamp's names (the first compression's, if there are several).
 selected_files() {
-  local stamp="$1" manifest="$BACKUP_DIR/manifests/manifest_$1.sha256" path kind database
+  local stamp="$1" manifest="$STORE/manifests/manifest_$1.sha256" path kind database
   database="$(database_kind)"
   if is_legacy "$stamp"; then
     for kind in "$database" config; do
       wanted "$kind" || continue
       while IFS= read -r path; do
-        if [[ -f "$BACKUP_DIR/$path" && ! -L "$BACKUP_DIR/$path" ]]; then
+        if [[ -f "$STORE/$path" && ! -L "$STORE/$path" ]]; then
           printf '%s\n' "$path"
           break
         fi
@@ -159,6 +174,42 @@ resolve_stamp() {
   die "no backup found in $PWD/$BACKUP_DIR"
 }
 
+# --from offsite: this host's snapshot (the newest, or --at's) fetched, checked and made
+# backup <stamp> in OFFSITE_WORK by the backup image, read from there (STORE) until
+# publish_fetched moves it into the store. A stamp the store has already is refused:
+# the local backup of that run is the same and is restored without --from offsite.
+fetch_offsite() {
+  local pick
+  [[ -f "$BACKUP_DIR/etc/offsite/repository" ]] || die "--from offsite: no off-site repository is configured (backup.offsite)"
+  log INFO "Reading the off-site snapshots of $(config OFFSITE_HOST)..."
+  offsite_container offsite-list offsite-snapshots || die "Off-site snapshots could not be listed: $OFFSITE_MESSAGE; nothing was changed"
+  pick="$(offsite_snapshots pick "$AT")" \
+    || die "no off-site snapshot of $(config OFFSITE_HOST)$([[ "$AT" == latest ]] || printf ' with stamp %s' "$AT"); nothing was changed"
+  SNAPSHOT="${pick%% *}"
+  CHOSEN="${pick#* }"
+  if [[ $'\n'"$(known_stamps)"$'\n' == *$'\n'"$CHOSEN"$'\n'* ]]; then
+    die "backup $CHOSEN is in the local store too: restore it from there (--at $CHOSEN, without --from offsite); nothing was changed"
+  fi
+  log INFO "Fetching off-site snapshot ${SNAPSHOT:0:8} (backup $CHOSEN) and checking it..."
+  offsite_container offsite-fetch offsite-fetch "$SNAPSHOT" "$CHOSEN" \
+    || die "Off-site snapshot ${SNAPSHOT:0:8} could not be fetched: $OFFSITE_MESSAGE; nothing was changed"
+  STORE="$OFFSITE_WORK"
+}
+
+# With the lock held, the fetched set (every file of its manifest, the manifest last)
+# renamed into the store, where the restore reads it as backup CHOSEN.
+publish_fetched() {
+  local path manifest
+  manifest="$(layout_manifest "$CHOSEN")"
+  while read -r _ path; do
+    [[ ! -e "$BACKUP_DIR/$path" ]] || die "$PWD/$BACKUP_DIR/$path appeared meanwhile; not replacing it"
+    mv -T -- "$STORE/$path" "$BACKUP_DIR/$path" || die "cannot move $path into the store"
+  done <"$STORE/$manifest"
+  mv -T -- "$STORE/$manifest" "$BACKUP_DIR/$manifest" || die "cannot move $manifest into the store"
+  STORE="$BACKUP_DIR"
+  log INFO "Off-site snapshot ${SNAPSHOT:0:8} is backup $CHOSEN in the local store"
+}
+
 # No checksum was recorded for a legacy backup; each file gets the checks the backup
 # image can run without one, and the plan lists them.
 check_legacy_files() {
@@ -182,13 +233,13 @@ verify_files() {
   local stamp="$1" manifest="manifests/manifest_$1.sha256" path
   local -a files=()
   mapfile -t files < <(selected_files "$stamp")
-  ((${#files[@]} > 0)) || die "backup $stamp has nothing to restore for --only $ONLY (no such files in $PWD/$BACKUP_DIR)"
+  ((${#files[@]} > 0)) || die "backup $stamp has nothing to restore for --only $ONLY (no such files in $PWD/$STORE)"
   if is_legacy "$stamp"; then
     check_legacy_files "$stamp" "${files[@]}"
     return 0
   fi
   for path in "${files[@]}"; do
-    if ! (cd "$BACKUP_DIR" && grep -F "  $path" "$manifest" | sha256sum --check --status); then
+    if ! (cd "$STORE" && grep -F "  $path" "$manifest" | sha256sum --check --status); then
       die "checksum of $path does not match its manifest: refusing to restore backup $stamp; nothing was changed"
     fi
   done
@@ -202,7 +253,7 @@ show_plan() {
       sqlite/*) log INFO "Would restore $path over $(config SQLITE_PATH) ($(stat -c %s "$(config SQLITE_PATH)" 2>/dev/null || echo 0) bytes now)" ;;
       mysql/*) log INFO "Would load $path into MySQL database $(config MYSQL_DATABASE) on $(config MYSQL_HOST), replacing its tables" ;;
       # GNU tar picks gzip or zstd from the suffix; the host may lack zstd.
-      config/*) log INFO "Would extract $path over: $(tar -tf "$BACKUP_DIR/$path" 2>/dev/null | grep -v '/$' | { if is_legacy "$stamp"; then sed 's,^data/,,'; else cat; fi; } | tr '\n' ' ' || echo "(contents listed by the backup image at restore)")" ;;
+      config/*) log INFO "Would extract $path over: $(tar -tf "$STORE/$path" 2>/dev/null | grep -v '/$' | { if is_legacy "$stamp"; then sed 's,^data/,,'; else cat; fi; } | tr '\n' ' ' || echo "(contents listed by the backup image at restore)")" ;;
     esac
   done < <(selected_files "$stamp")
 }
@@ -369,7 +420,7 @@ publish_safety() {
 
 # The plan or the result as one JSON document on descriptor 3: restore_json EXIT_CODE
 restore_json() {
-  local code="$1" result=failed path listed="" safety=null chosen=null
+  local code="$1" result=failed path listed="" safety=null chosen=null snapshot=null
   local -a paths=()
   if ((code == 0)); then
     if [[ "$YES" == true ]]; then result=restored; else result=planned; fi
@@ -384,8 +435,9 @@ restore_json() {
     listed+="${listed:+, }$(json_str "$path")"
   done
   [[ -z "$SAFETY" ]] || safety="$(json_str "$SAFETY")"
-  printf '{\n  "schema": "tracker-backup.restore.v1",\n  "at": %s,\n  "only": %s,\n  "yes": %s,\n  "stamp": %s,\n  "files": [%s],\n  "safety_backup": %s,\n  "result": "%s",\n  "exit_code": %d\n}\n' \
-    "$(json_str "$AT")" "$(json_str "$ONLY")" "$YES" "$chosen" "$listed" "$safety" "$result" "$code" >&3
+  [[ -z "$SNAPSHOT" ]] || snapshot="$(json_str "$SNAPSHOT")"
+  printf '{\n  "schema": "tracker-backup.restore.v1",\n  "from": %s,\n  "snapshot": %s,\n  "at": %s,\n  "only": %s,\n  "yes": %s,\n  "stamp": %s,\n  "files": [%s],\n  "safety_backup": %s,\n  "result": "%s",\n  "exit_code": %d\n}\n' \
+    "$(json_str "$FROM")" "$snapshot" "$(json_str "$AT")" "$(json_str "$ONLY")" "$YES" "$chosen" "$listed" "$safety" "$result" "$code" >&3
 }
 
 on_exit() {
@@ -427,23 +479,39 @@ on_exit() {
   [[ -z "$RESTORE_STAGE" ]] || rm -rf -- "$RESTORE_STAGE"
   printf '[%s] Restore completed (exit code: %d)\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$code"
   [[ "$JSON" != true ]] || restore_json "$code"
+  [[ -z "$OFFSITE_WORK" ]] || rm -rf -- "$OFFSITE_WORK"
+  exit "$code"
+}
+
+# Until the restore proper begins (on_exit): the plan's container step and the set
+# fetched from off-site do not outlive the script.
+on_plan_exit() {
+  local code=$?
+  trap - EXIT INT TERM
+  end_step
+  [[ "$JSON" != true ]] || restore_json "$code"
+  [[ -z "$OFFSITE_WORK" ]] || rm -rf -- "$OFFSITE_WORK"
   exit "$code"
 }
 
 main() {
   local stamp
   parse_args "$@"
-  if [[ "$JSON" == true ]]; then
-    exec 3>&1 1>&2
-    trap 'restore_json $?' EXIT
-  fi
+  [[ "$JSON" != true ]] || exec 3>&1 1>&2
+  trap on_plan_exit EXIT
+  trap 'exit 130' INT TERM
   require_tools docker flock timeout sha256sum tar
   load_settings
   detect_compose
   DRIVER="$(config DATABASE_DRIVER)"
-  stamp="$(resolve_stamp)"
-  CHOSEN="$stamp"
-  log INFO "Backup chosen: $stamp (--at $AT, --only $ONLY)"
+  if [[ "$FROM" == offsite ]]; then
+    fetch_offsite
+    stamp="$CHOSEN"
+  else
+    stamp="$(resolve_stamp)"
+    CHOSEN="$stamp"
+  fi
+  log INFO "Backup chosen: $stamp ($([[ "$FROM" == local ]] || printf -- '--from offsite, ')--at $AT, --only $ONLY)"
   verify_files "$stamp"
   show_plan "$stamp"
   if [[ "$YES" != true ]]; then
@@ -457,10 +525,14 @@ main() {
   trap on_exit EXIT
   trap 'exit 130' INT TERM
   acquire_lock
+  [[ "$FROM" != offsite ]] || publish_fetched
   remove_leftover_containers
   start_tracker_left_stopped
   # Left by a restore that was killed outright; the lock says none is running.
   find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -name '.restore-*' -type d -exec rm -rf -- {} +
+  # And by a `list --offsite` or off-site restore killed outright (one a day old is no
+  # live command's: those take minutes, and they run without the lock).
+  find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -name '.offsite-get-*' -type d -mmin +1440 -exec rm -rf -- {} +
   local was_running=false
   if [[ "$DRIVER" == sqlite3 ]]; then
     prepare_restore "$stamp" || die "could not prepare the restore of backup $stamp; nothing was changed"

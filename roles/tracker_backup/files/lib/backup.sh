@@ -18,6 +18,9 @@
 #                       copy the run's checked database and config archive to the restic
 #                       repository in etc/offsite/, then forget/prune and (when due) check;
 #                       writes .offsite-result for the run's status.json
+#   backup.sh offsite-snapshots DIR | offsite-fetch DIR SNAPSHOT STAMP
+#                       list this host's off-site snapshots, or fetch one as backup STAMP,
+#                       into the work directory DIR the host program made in /backups
 #   backup.sh check-legacy FILE
 #                       the checks a backup without a manifest gets before a restore
 #                       (decompression test; SQLite quick_check; the dump's completion
@@ -573,6 +576,24 @@ offsite_check_due() {
   (($(now_epoch) - last >= every * 86400))
 }
 
+# The first backup of a host whose store held none (the run sets OFFSITE_FIRST_BACKUP),
+# into a repository that already holds snapshots of this host: a rebuilt host, before
+# its data came back. Its near-empty database is not uploaded: it would be the newest
+# snapshot, the one `restore --from offsite` picks, and forget --prune would count it
+# against the snapshots taken before the disaster (docs/offsite.md, Disaster recovery).
+offsite_rebuilt_host() {
+  local snapshots
+  [[ "${OFFSITE_FIRST_BACKUP:-no}" == yes ]] || return 1
+  snapshots="$(restic_run snapshots --json --tag tracker-backup --host "$(config OFFSITE_HOST)")" \
+    || offsite_fail "Off-site repository could not be read"
+  [[ "$snapshots" =~ \"id\" ]] || return 1
+  rm -rf -- "$UPLOAD"
+  offsite_result "result=skipped" "check=skipped" \
+    "message=not uploaded: the repository holds snapshots of $(config OFFSITE_HOST) from before this host's first backup; restore them with restore --from offsite"
+  log WARN "Off-site copy skipped: the repository holds snapshots of $(config OFFSITE_HOST) and this host had no backup before this run (a rebuilt host?); restore them with restore --from offsite"
+  return 0
+}
+
 cmd_offsite() {
   local stamp="$1" summary="$BACKUPS/$LAYOUT_OFFSITE_UPLOAD.json" snapshot added
   [[ "$stamp" =~ ^$LAYOUT_STAMP$ ]] || die "offsite: expected a stamp YYYYMMDD_HHMMSS, got '$stamp'"
@@ -582,6 +603,7 @@ cmd_offsite() {
   [[ -d "$UPLOAD" ]] || { OFFSITE_ERROR="nothing staged in $LAYOUT_OFFSITE_UPLOAD"; offsite_fail "Off-site upload not attempted"; }
   ssh_setup
   open_repository || offsite_fail "Off-site repository could not be opened"
+  ! offsite_rebuilt_host || return 0
   # The same paths every day, whatever the stamp, so restic compares with yesterday's files.
   restic_run backup --json --tag tracker-backup --tag "stamp:$stamp" \
     --host "$(config OFFSITE_HOST)" -- "$UPLOAD"/* >"$summary" || { rm -f -- "$summary"; offsite_fail "Off-site upload failed"; }
@@ -607,6 +629,89 @@ cmd_offsite() {
     offsite_result "check=skipped"
   fi
   offsite_result "result=success" "message=snapshot $snapshot saved"
+}
+
+# Listing and restoring from off-site (tracker-backup list --offsite, restore --from
+# offsite). Both read the repository only, without the lock, and write only into DIR: a
+# root-only directory the host program made in /backups for this one command (named
+# .offsite-get-XXXXXXXX) and removes when it is done.
+OFFSITE_DIR=""
+offsite_workdir() {
+  local name="$1"
+  [[ "$name" =~ ^\.offsite-get-[A-Za-z0-9]{8}$ ]] || die "not an off-site work directory name: ${name:0:60}"
+  [[ -d "$BACKUPS/$name" && ! -L "$BACKUPS/$name" ]] || die "no off-site work directory $name in $BACKUPS"
+  offsite_enabled || die "no off-site repository is configured (backup.offsite)"
+  require_tools restic ssh
+  ssh_setup
+  OFFSITE_DIR="$BACKUPS/$name"
+}
+
+# restic's failure, for the host program's one line: DIR/error.
+offsite_read_failed() {
+  printf '%s\n' "$2: ${OFFSITE_ERROR:-no message}" >"$1/error"
+  die "$2: ${OFFSITE_ERROR:-no message}"
+}
+
+# Usage: offsite-snapshots DIR. This host's snapshots, restic's JSON as it is, in
+# DIR/snapshots.json; the host program reads it (it has python3, the image has not).
+cmd_offsite_snapshots() {
+  local dir
+  offsite_workdir "${1:-}"
+  dir="$OFFSITE_DIR"
+  restic_run snapshots --json --tag tracker-backup --host "$(config OFFSITE_HOST)" >"$dir/snapshots.json" \
+    || offsite_read_failed "$dir" "Off-site repository could not be read"
+}
+
+# Usage: offsite-fetch DIR SNAPSHOT STAMP. The snapshot restored into DIR/restic, its
+# files found by kind whatever their paths (the database: the one file ending .db or
+# .sql; the config: the one .tar.* archive), checked as a run checks them (SQLite
+# quick_check, the dump's completion line, the archive's decompression test), and made
+# into backup STAMP in DIR: <kind>/<kind>_<STAMP>.* and its manifest, as finish names
+# them. The restore script verifies and restores that set like one of its own.
+cmd_offsite_fetch() {
+  local dir snapshot="${2:-}" stamp="${3:-}" kind name archive sums
+  local -a databases=() archives=() files=()
+  offsite_workdir "${1:-}"
+  dir="$OFFSITE_DIR"
+  [[ "$snapshot" =~ ^[0-9a-f]{8,64}$ ]] || die "offsite-fetch: not a snapshot id: ${snapshot:0:60}"
+  [[ "$stamp" =~ ^$LAYOUT_STAMP$ ]] || die "offsite-fetch: expected a stamp YYYYMMDD_HHMMSS, got '${stamp:0:60}'"
+  restic_run restore "$snapshot" --target "$dir/restic" >/dev/null \
+    || offsite_read_failed "$dir" "Off-site snapshot $snapshot could not be restored"
+  mapfile -t databases < <(find "$dir/restic" -type f \( -name '*.db' -o -name '*.sql' \))
+  mapfile -t archives < <(find "$dir/restic" -type f -name '*.tar.*')
+  ((${#databases[@]} <= 1 && ${#archives[@]} <= 1)) || die "off-site snapshot $snapshot holds more than one database or config archive"
+  ((${#databases[@]} + ${#archives[@]} > 0)) || die "off-site snapshot $snapshot holds no database and no config archive"
+  mkdir -p -- "$dir/${LAYOUT_DRIVER_KIND[sqlite3]}" "$dir/${LAYOUT_DRIVER_KIND[mysql]}" "$dir/config" "$dir/$LAYOUT_MANIFESTS"
+  if ((${#databases[@]} == 1)); then
+    kind="${LAYOUT_DRIVER_KIND[$(config DATABASE_DRIVER)]}"
+    [[ "${databases[0]}" == *".${LAYOUT_EXTENSION[$kind]}" ]] \
+      || die "off-site snapshot $snapshot holds $(basename "${databases[0]}"), not a $kind backup; this host's database is $(config DATABASE_DRIVER)"
+    if [[ "$kind" == sqlite ]]; then
+      check_sqlite "${databases[0]}"
+    else
+      tail -n 1 "${databases[0]}" | grep -q '^-- Dump completed' || die "off-site dump $(basename "${databases[0]}") is incomplete (no completion trailer)"
+      log INFO "MySQL dump checked (completion trailer present)"
+    fi
+    name="$(layout_name "$kind" "$stamp" "$(config COMPRESSION)")"
+    compress <"${databases[0]}" >"$dir/$(dirname "$name")/.$(basename "$name").partial"
+    publish "$dir/$(dirname "$name")/.$(basename "$name").partial" "$dir/$name"
+    files+=("$name")
+  fi
+  if ((${#archives[@]} == 1)); then
+    archive="${archives[0]}"
+    for name in "${LAYOUT_COMPRESSIONS[@]}"; do
+      [[ "$archive" != *".tar.${LAYOUT_SUFFIX[$name]}" ]] || break
+    done
+    [[ "$archive" == *".tar.${LAYOUT_SUFFIX[$name]}" ]] || die "off-site snapshot $snapshot holds $(basename "$archive"), not a config archive this tool writes"
+    name="$(layout_name config "$stamp" "$name")"
+    mv -T -- "$archive" "$dir/$(dirname "$name")/.$(basename "$name").partial"
+    publish "$dir/$(dirname "$name")/.$(basename "$name").partial" "$dir/$name"
+    files+=("$name")
+  fi
+  rm -rf -- "$dir/restic"
+  sums="$(cd "$dir" && sha256sum -- "${files[@]}")" || die "could not checksum the files fetched for $stamp"
+  replace_file "$dir/$(layout_manifest "$stamp")" "$sums"$'\n' "$BACKUP_GID" || exit 1
+  log INFO "Off-site snapshot ${snapshot:0:8} fetched and checked as backup $stamp: ${files[*]}"
 }
 
 # Restores. The caller (tracker-backup-restore.sh) has verified the checksum of the file
@@ -793,10 +898,11 @@ main() {
   [[ -n "${LAYOUT_SUFFIX[$(config COMPRESSION)]+set}" ]] \
     || die "COMPRESSION must be ${choices// / or }, not '$(config COMPRESSION)'"
   # Runs without the lock (a restore's plan), so it changes nothing in /backups.
-  if [[ "$command" == check-legacy ]]; then
-    cmd_check_legacy "${2:-}"
-    return
-  fi
+  case "$command" in
+    check-legacy) cmd_check_legacy "${2:-}"; return ;;
+    offsite-snapshots) cmd_offsite_snapshots "${2:-}"; return ;;
+    offsite-fetch) cmd_offsite_fetch "${@:2}"; return ;;
+  esac
   # Nothing in /backups is touched before the lock is held.
   if [[ "$command" == all || "$command" == prune ]]; then
     require_tools flock
@@ -817,7 +923,7 @@ main() {
     restore-config) cmd_restore_config "${2:-}" "${3:-}" ;;
     stage) cmd_stage "${@:2}" ;;
     offsite) cmd_offsite "${2:-}" ;;
-    *) die "unknown command: $command (expected snapshot, finish, all, prune, offsite, check-legacy, stage or restore-*)" ;;
+    *) die "unknown command: $command (expected snapshot, finish, all, prune, offsite, offsite-snapshots, offsite-fetch, check-legacy, stage or restore-*)" ;;
   esac
 }
 

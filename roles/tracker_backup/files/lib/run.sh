@@ -16,6 +16,9 @@ RESULT=failed
 # The off-site step's outcome (docs/offsite.md): status.json's "offsite" object, set by
 # offsite_status once the run knows it.
 OFFSITE_JSON=""
+# yes when the store held no backup (no manifest) before this run: see backup.sh's
+# offsite_rebuilt_host.
+FIRST_BACKUP=no
 
 # Usage: json_or_null VALUE [number]. A JSON string, a bare number, or null when empty.
 json_or_null() {
@@ -46,7 +49,7 @@ offsite_step() {
   offsite_configured || return 0
   rm -f -- "$result_file"
   log INFO "Copying the backup off-site..."
-  run_backup_container offsite -- offsite "$STAMP" || true
+  run_backup_container offsite -e "OFFSITE_FIRST_BACKUP=$FIRST_BACKUP" -- offsite "$STAMP" || true
   if [[ -f "$result_file" && ! -L "$result_file" ]]; then
     while IFS='=' read -r key value; do
       case "$key" in
@@ -64,7 +67,7 @@ offsite_step() {
   [[ "$added" =~ ^[0-9]*$ ]] || added=""
   if [[ "$result" == success ]]; then
     log INFO "Off-site copy done: $message"
-  else
+  elif [[ "$result" != skipped ]]; then
     result=failed
     log WARN "Off-site copy failed: $message (the local backup is kept)"
   fi
@@ -176,6 +179,7 @@ cmd_run() {
   require_tools docker flock timeout
   load_settings
   acquire_lock
+  compgen -G "$BACKUP_DIR/$LAYOUT_MANIFESTS/manifest_*.sha256" >/dev/null || FIRST_BACKUP=yes
   notify_start
   detect_compose
   remove_leftover_containers

@@ -138,3 +138,74 @@ print("%s (exit code %s) at %s, tracker down %ss" % tuple(run.get(k) for k in ("
   LAST_RUN_JSON="${answer%%$'\n'*}"
   LAST_RUN_TEXT="${answer#*$'\n'}"
 }
+
+# Off-site snapshots (docs/offsite.md). The backup image reads the repository (backup.sh
+# offsite-snapshots / offsite-fetch: the secrets stay in etc/offsite/, read by restic
+# there) into a root-only work directory of the store; the caller removes OFFSITE_WORK on
+# exit. On failure OFFSITE_MESSAGE says why, in one line.
+OFFSITE_WORK=""
+OFFSITE_MESSAGE=""
+
+# Usage: offsite_container LABEL COMMAND [ARGS...]: backup.sh COMMAND WORKDIR ARGS...
+offsite_container() {
+  local label="$1" command="$2"
+  shift 2
+  OFFSITE_MESSAGE=""
+  if [[ -z "$OFFSITE_WORK" ]]; then
+    OFFSITE_WORK="$(mktemp -d "$BACKUP_DIR/.offsite-get-XXXXXXXX")" \
+      || { OFFSITE_MESSAGE="cannot create a work directory in $PWD/$BACKUP_DIR" && return 1; }
+  fi
+  run_backup_container "$label" -- "$command" "${OFFSITE_WORK##*/}" "$@" && return 0
+  if [[ -f "$OFFSITE_WORK/error" && ! -L "$OFFSITE_WORK/error" ]]; then
+    OFFSITE_MESSAGE="$(head -n 1 -- "$OFFSITE_WORK/error" | cut -c 1-300)"
+  else
+    OFFSITE_MESSAGE="the backup container's $command step failed (see the lines above)"
+  fi
+  return 1
+}
+
+# restic's snapshot list (OFFSITE_WORK/snapshots.json) read by python3 (on every host
+# Ansible manages). Usage: offsite_snapshots list | pick AT
+#   list: one JSON array (oldest first) of {id, short_id, stamp, time, kinds, paths, bytes},
+#         then one line per snapshot for people;
+#   pick: "ID STAMP" of the newest snapshot with a stamp tag (with AT a stamp: that one's).
+# A kind comes from a path's name (.db sqlite, .sql mysql, .tar.* config), whatever
+# directory the off-site step uploaded it from; bytes is restic's own figure when it
+# records one (restic 0.17 and later), else null.
+offsite_snapshots() {
+  python3 -c '
+import datetime, json, re, sys
+mode, path = sys.argv[1], sys.argv[2]
+with open(path, encoding="utf-8") as f:
+    raw = json.load(f)
+def kind(p):
+    name = p.rsplit("/", 1)[-1]
+    if name.endswith(".db"): return "sqlite"
+    if name.endswith(".sql"): return "mysql"
+    if re.search(r"\.tar(\.[a-z0-9]+)?$", name): return "config"
+    return None
+def utc(t):
+    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)$", t or "")
+    if not m: return None
+    when = datetime.datetime.strptime(m.group(1) + m.group(2).replace("Z", "+00:00"), "%Y-%m-%dT%H:%M:%S%z")
+    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+snaps = []
+for s in raw if isinstance(raw, list) else []:
+    if not isinstance(s, dict) or not re.fullmatch(r"[0-9a-f]{64}", str(s.get("id"))): continue
+    stamps = [t[6:] for t in s.get("tags") or [] if re.fullmatch(r"stamp:\d{8}_\d{6}", str(t))]
+    paths = [str(p) for p in s.get("paths") or []]
+    size = (s.get("summary") or {}).get("total_bytes_processed")
+    snaps.append({"id": s["id"], "short_id": s["id"][:8], "stamp": stamps[0] if stamps else None,
+                  "time": utc(s.get("time")), "kinds": sorted({k for k in map(kind, paths) if k}),
+                  "paths": paths, "bytes": size if isinstance(size, int) else None})
+snaps.sort(key=lambda s: (s["time"] or "", s["id"]))
+if mode == "list":
+    print(json.dumps(snaps))
+    for s in snaps:
+        print("  %s  %s  %s  %s" % (s["stamp"] or "(no stamp)", s["time"], s["short_id"], " ".join(s["kinds"])))
+    sys.exit(0)
+chosen = [s for s in snaps if s["stamp"] and sys.argv[3] in ("latest", s["stamp"])]
+if not chosen: sys.exit(1)
+print(chosen[-1]["id"], chosen[-1]["stamp"])
+' "$1" "$OFFSITE_WORK/snapshots.json" "${2:-}"
+}
