@@ -669,10 +669,13 @@ cmd_offsite_snapshots() {
 # into backup STAMP in DIR: <kind>/<kind>_<STAMP>.* and its manifest, as finish names
 # them. The restore script verifies and restores that set like one of its own.
 cmd_offsite_fetch() {
-  local dir snapshot="${2:-}" stamp="${3:-}" kind name archive sums
+  local dir set snapshot="${2:-}" stamp="${3:-}" kind name archive sums work
   local -a databases=() archives=() files=()
   offsite_workdir "${1:-}"
   dir="$OFFSITE_DIR"
+  # publish names files relative to /backups: the set is built inside the work directory.
+  set="${1:-}"
+  work="$(mktemp -d "$dir/.work.XXXXXXXX")"
   [[ "$snapshot" =~ ^[0-9a-f]{8,64}$ ]] || die "offsite-fetch: not a snapshot id: ${snapshot:0:60}"
   [[ "$stamp" =~ ^$LAYOUT_STAMP$ ]] || die "offsite-fetch: expected a stamp YYYYMMDD_HHMMSS, got '${stamp:0:60}'"
   restic_run restore "$snapshot" --target "$dir/restic" >/dev/null \
@@ -693,8 +696,7 @@ cmd_offsite_fetch() {
       log INFO "MySQL dump checked (completion trailer present)"
     fi
     name="$(layout_name "$kind" "$stamp" "$(config COMPRESSION)")"
-    compress <"${databases[0]}" >"$dir/$(dirname "$name")/.$(basename "$name").partial"
-    publish "$dir/$(dirname "$name")/.$(basename "$name").partial" "$dir/$name"
+    publish "${databases[0]}" "$set/$name" "$work"
     files+=("$name")
   fi
   if ((${#archives[@]} == 1)); then
@@ -703,12 +705,13 @@ cmd_offsite_fetch() {
       [[ "$archive" != *".tar.${LAYOUT_SUFFIX[$name]}" ]] || break
     done
     [[ "$archive" == *".tar.${LAYOUT_SUFFIX[$name]}" ]] || die "off-site snapshot $snapshot holds $(basename "$archive"), not a config archive this tool writes"
-    name="$(layout_name config "$stamp" "$name")"
-    mv -T -- "$archive" "$dir/$(dirname "$name")/.$(basename "$name").partial"
-    publish "$dir/$(dirname "$name")/.$(basename "$name").partial" "$dir/$name"
+    # Decompressed, then compressed and proven like a run's archive, in this host's compression.
+    decompress "$archive" >"$work/config.tar" || die "off-site config archive $(basename "$archive") does not decompress"
+    name="$(layout_name config "$stamp" "$(config COMPRESSION)")"
+    publish "$work/config.tar" "$set/$name" "$work"
     files+=("$name")
   fi
-  rm -rf -- "$dir/restic"
+  rm -rf -- "$dir/restic" "$work"
   sums="$(cd "$dir" && sha256sum -- "${files[@]}")" || die "could not checksum the files fetched for $stamp"
   replace_file "$dir/$(layout_manifest "$stamp")" "$sums"$'\n' "$BACKUP_GID" || exit 1
   log INFO "Off-site snapshot ${snapshot:0:8} fetched and checked as backup $stamp: ${files[*]}"
