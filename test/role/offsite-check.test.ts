@@ -5,11 +5,9 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers.js';
+import { backupSh } from './restic-standin.js';
 
-const SCRIPT = path.join(ROOT, 'roles/tracker_backup/files/lib/backup.sh');
 const DAY = 86_400;
 const T0 = 1_790_000_000;
 
@@ -35,16 +33,7 @@ function host(): { backups: string; run: (now: number) => Promise<string[]> } {
     writeFileSync(calls, '');
     mkdirSync(path.join(backups, '.offsite-upload'), { recursive: true });
     writeFileSync(path.join(backups, '.offsite-upload/database.db'), 'x');
-    const result = await execa('bash', [SCRIPT, 'offsite', '20261128_030000'], {
-      reject: false,
-      env: {
-        TRACKER_BACKUP_BACKUPS_DIR: backups,
-        TRACKER_BACKUP_DATA_DIR: root,
-        TRACKER_BACKUP_NOW: String(now),
-        HOME: path.join(root, 'home'),
-        PATH: `${bin}:${process.env.PATH ?? ''}`,
-      },
-    });
+    const result = await backupSh(root, backups, ['offsite', '20261128_030000'], { TRACKER_BACKUP_NOW: String(now) });
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(readFileSync(path.join(backups, '.offsite-result'), 'utf8')).toContain('result=success');
     return readFileSync(calls, 'utf8').trim().split('\n');

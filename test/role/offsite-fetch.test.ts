@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers.js';
+import { backupSh } from './restic-standin.js';
 
-const SCRIPT = path.join(ROOT, 'roles/tracker_backup/files/lib/backup.sh');
 const WORKDIR = '.offsite-get-abcd1234';
 const STAMP = '20261101_030000';
 
@@ -38,17 +37,8 @@ beforeEach(async () => {
 });
 
 async function fetch(): Promise<{ exitCode: number; output: string }> {
-  const run = await execa('bash', [SCRIPT, 'offsite-fetch', WORKDIR, '0123abcd', STAMP], {
-    reject: false,
-    env: {
-      PATH: `${path.join(root, 'bin')}:${process.env.PATH ?? ''}`,
-      HOME: path.join(root, 'home'),
-      TRACKER_BACKUP_BACKUPS_DIR: backups,
-      TRACKER_BACKUP_DATA_DIR: root,
-      FIXTURE_UPLOAD: upload,
-    },
-  });
-  return { exitCode: run.exitCode ?? -1, output: run.stdout + run.stderr };
+  const run = await backupSh(root, backups, ['offsite-fetch', WORKDIR, '0123abcd', STAMP], { FIXTURE_UPLOAD: upload });
+  return { exitCode: run.exitCode, output: run.stdout + run.stderr };
 }
 
 describe('backup.sh offsite-fetch', () => {

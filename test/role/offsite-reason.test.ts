@@ -7,11 +7,9 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers.js';
+import { backupSh } from './restic-standin.js';
 
-const SCRIPT = path.join(ROOT, 'roles/tracker_backup/files/lib/backup.sh');
 const STAMP = '20261128_030000';
 
 // restic 0.14's stderr for sftp when ssh failed: its Fatal line says only EOF. ssh's own
@@ -41,10 +39,7 @@ async function reason(stderr: string, ssh = ''): Promise<string> {
   writeFileSync(path.join(root, 'stderr'), stderr);
   writeFileSync(path.join(bin, 'restic'), `#!/bin/sh\n${ssh ? `ssh ${ssh} </dev/null\n` : ''}cat '${path.join(root, 'stderr')}' >&2\nexit 1\n`);
   chmodSync(path.join(bin, 'restic'), 0o755);
-  const run = await execa('bash', [SCRIPT, 'offsite', STAMP], {
-    reject: false,
-    env: { TRACKER_BACKUP_BACKUPS_DIR: backups, TRACKER_BACKUP_DATA_DIR: root, HOME: path.join(root, 'home'), PATH: `${bin}:${process.env.PATH ?? ''}` },
-  });
+  const run = await backupSh(root, backups, ['offsite', STAMP]);
   expect(run.exitCode, run.stdout + run.stderr).toBe(1);
   const lines = readFileSync(path.join(backups, '.offsite-result'), 'utf8').trim().split('\n');
   expect(lines).toContain('result=failed');

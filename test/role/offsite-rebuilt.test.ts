@@ -6,11 +6,9 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers.js';
+import { backupSh } from './restic-standin.js';
 
-const SCRIPT = path.join(ROOT, 'roles/tracker_backup/files/lib/backup.sh');
 const HISTORY = JSON.stringify([{ id: 'a'.repeat(64), short_id: 'aaaaaaaa', hostname: 'tracker-host', tags: ['tracker-backup', 'stamp:20261030_030000'] }]);
 
 let root: string;
@@ -42,17 +40,10 @@ esac
 });
 
 async function offsite(first: 'yes' | 'no', snapshots: string): Promise<{ result: string; restic: string[]; log: string }> {
-  const run = await execa('bash', [SCRIPT, 'offsite', '20261101_030000'], {
-    reject: false,
-    env: {
-      PATH: `${path.join(root, 'bin')}:${process.env.PATH ?? ''}`,
-      HOME: path.join(root, 'home'),
-      TRACKER_BACKUP_BACKUPS_DIR: backups,
-      TRACKER_BACKUP_DATA_DIR: root,
-      OFFSITE_FIRST_BACKUP: first,
-      SNAPSHOTS: snapshots,
-      RESTIC_LOG: path.join(root, 'restic.log'),
-    },
+  const run = await backupSh(root, backups, ['offsite', '20261101_030000'], {
+    OFFSITE_FIRST_BACKUP: first,
+    SNAPSHOTS: snapshots,
+    RESTIC_LOG: path.join(root, 'restic.log'),
   });
   expect(run.exitCode, run.stdout + run.stderr).toBe(0);
   const log = path.join(root, 'restic.log');
